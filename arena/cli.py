@@ -1,0 +1,75 @@
+"""The `arena` command: one entry point, one subcommand per step of the pipeline."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _cmd_reconstruct(args: argparse.Namespace) -> int:
+    from arena import reconstruct
+
+    return reconstruct.main(args)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from arena import validate
+
+    return validate.main(args)
+
+
+def _cmd_reconcile(args: argparse.Namespace) -> int:
+    from arena import reconcile
+
+    return reconcile.main(args)
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from arena import build
+
+    return build.main(args)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from arena import serve
+
+    return serve.main(args)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="arena", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("reconstruct", help="generate data/raw/survey.csv from the codebook and the published numbers")
+    p.add_argument("--check", action="store_true", help="only check that the shipped file is what the generator makes")
+    p.set_defaults(func=_cmd_reconstruct)
+
+    p = sub.add_parser("validate", help="run the Great Expectations suites on data/raw and write a validation report")
+    p.add_argument("--raw", help="respondent file to validate (default data/raw/survey.csv)")
+    p.add_argument("--report", help="where to write the HTML validation report")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("reconcile", help="recompute every published number and compare")
+    p.add_argument("--out", help="directory for reconciliation.csv and reconciliation.html")
+    p.set_defaults(func=_cmd_reconcile)
+
+    p = sub.add_parser("build", help="render the bilingual site and PDFs into _site/")
+    p.add_argument("--lang", choices=["da", "en"], action="append", help="language(s) to build (default both)")
+    p.add_argument("--format", choices=["html", "pdf"], action="append", help="format(s) to build (default both)")
+    p.add_argument("--engine", choices=["auto", "quarto", "embedded"], default="auto")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (CI)")
+    p.add_argument("--no-cache", action="store_true", help="ignore the content-hash cache")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("serve", help="serve _site/ on localhost")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=_cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
