@@ -1,0 +1,374 @@
+"""Altair charts for the report, built ONLY from aggregated tables (see analysis.tables).
+
+Altair embeds whatever DataFrame it is given, so every builder receives a table of shares,
+never respondent rows, and refuses a table with a `resp_id` column.
+
+Numbers printed on charts (value and net labels) are formatted in Python with `analysis.fmt`
+(half-up rounding, Babel); only axis ticks are formatted by Vega, with the d3 locale from
+`format_locale(lang)` (Danish decimal comma and "50 %" with a no-break space). The HTML
+embedding must pass the same locale dict to vega-embed (`formatLocale`).
+
+One theme ("arena", registered and enabled on import) sets the font, sizes and colours for
+every chart: readable at 700 px wide on screen and when scaled to A4 text width.
+"""
+from __future__ import annotations
+
+import re
+from numbers import Real
+from typing import Mapping
+
+import altair as alt
+import pandas as pd
+
+from analysis import fmt
+
+# ---------------------------------------------------------------- theme
+
+FONT = "DejaVu Sans, Verdana, Arial, sans-serif"  # DejaVu is what vl-convert measures with here
+WIDTH = 700  # total width a chart is designed for (the HTML column; ~A4 text width in the PDF)
+TEXT_COLOR = "#222222"
+MUTED = "#595959"  # 7:1 contrast on white
+NON_SUBSTANTIVE_COLOR = "#bdbdbd"
+
+# ColorBrewer RdBu (colour-blind safe): reds = disagree/hindered, blues = agree/promoted.
+DIVERGING = {
+    2: ["#ca0020", "#0571b0"],
+    4: ["#ca0020", "#f4a582", "#92c5de", "#0571b0"],
+    5: ["#ca0020", "#f4a582", "#e0e0e0", "#92c5de", "#0571b0"],
+    6: ["#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac"],
+    7: ["#b2182b", "#ef8a62", "#fddbc7", "#e0e0e0", "#d1e5f0", "#67a9cf", "#2166ac"],
+}
+# Okabe-Ito (colour-blind safe) for groups such as municipal/regional.
+CATEGORICAL = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
+SINGLE = "#0072B2"
+NET_PAD = 1.5  # percentage points between a bar's end and its net label
+
+TEXTS = {
+    "da": {"non_substantive": "Ikke relevant / ved ikke"},
+    "en": {"non_substantive": "Not relevant / don't know"},
+}
+
+
+@alt.theme.register("arena", enable=True)
+def arena_theme() -> alt.theme.ThemeConfig:
+    return {
+        "background": "white",
+        "padding": 10,
+        "config": {
+            "font": FONT,
+            "view": {"stroke": None, "continuousWidth": 400, "continuousHeight": 300},
+            "title": {"fontSize": 16, "fontWeight": "bold", "anchor": "start", "color": TEXT_COLOR,
+                      "subtitleFontSize": 12, "subtitleColor": MUTED, "subtitlePadding": 6, "offset": 14},
+            "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": TEXT_COLOR, "titleColor": TEXT_COLOR,
+                     "titleFontWeight": "normal", "gridColor": "#e6e6e6", "domainColor": "#8c8c8c",
+                     "tickColor": "#8c8c8c"},
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": TEXT_COLOR, "symbolType": "square",
+                       "orient": "bottom", "direction": "horizontal", "labelLimit": 260},
+            "text": {"fontSize": 12, "color": TEXT_COLOR},
+            "bar": {"continuousBandSize": 20},
+            "concat": {"spacing": 12},
+        },
+    }
+
+
+def format_locale(lang: str) -> dict:
+    """d3-format locale for Vega (axis ticks): vl-convert's table plus the Danish '50 %'."""
+    import vl_convert as vlc
+
+    locale = dict(vlc.get_format_locale({"da": "da-DK", "en": "en-GB"}[lang]))
+    locale["percent"] = "\u00a0%" if lang == "da" else "%"  # d3's default has no space
+    return locale
+
+
+# ---------------------------------------------------------------- helpers
+
+def _check_aggregated(table: pd.DataFrame) -> None:
+    if "resp_id" in table.columns:
+        raise ValueError("charts take aggregated tables, not respondent rows (found a resp_id column)")
+
+
+def _wrap(text: str | None, width: int) -> list[str]:
+    """Greedy word wrap that may also break after '/' (Danish: 'kommunalbestyrelsen/regionsrådet').
+
+    Only ordinary spaces break: a NO-BREAK SPACE ('§\u00a017') keeps its words together.
+    """
+    lines: list[str] = []
+    current = ""
+    for piece in re.findall(r"[ \t\n]*[^ \t\n/]+/?|[ \t\n]*/", text or ""):
+        if current.strip() and len(current + piece.rstrip()) > width:
+            lines.append(current.strip())
+            current = piece.lstrip()
+        else:
+            current += piece
+    if current.strip():
+        lines.append(current.strip())
+    return lines
+
+
+def _line_count(labels) -> int:
+    return max([str(label).count("\n") + 1 for label in labels] or [1])
+
+
+def _row_step(labels, minimum: int) -> int:
+    """Band height for one row: enough for its wrapped label lines (15 px per 12 px line)."""
+    return max(minimum, 15 * _line_count(labels) + 12)
+
+
+def _legend_columns(labels: list[str], available: float) -> int:
+    """All legend entries on one line if they fit (~7.2 px per character at 12 px), else two columns."""
+    needed = sum(7.2 * len(label) + 30 for label in labels)
+    return len(labels) if needed <= available else min(2, len(labels))
+
+
+def _title(title: str, note: str | None = None, width: int = 64) -> alt.TitleParams:
+    lines = _wrap(title, width)
+    subtitle = _wrap(note, int(width * 1.3))
+    return alt.TitleParams(text=lines, subtitle=subtitle) if subtitle else alt.TitleParams(text=lines)
+
+
+def _split_label_expr() -> str:
+    # Labels are pre-wrapped with "\n"; Vega renders an array as one line per element.
+    return "split(datum.label, '\\n')"
+
+
+def _wrapped(label: str, width: int = 34) -> str:
+    return "\n".join(_wrap(label, width)) or label
+
+
+def _lang(lang: str) -> str:
+    fmt.locale(lang)  # a clear error for an unknown language
+    return lang
+
+
+# ---------------------------------------------------------------- Likert: diverging bars
+
+def _category_label(labels: Mapping, code: int) -> str:
+    return str(labels.get(code, labels.get(str(code), code)))
+
+
+def _diverging_segments(table: pd.DataFrame, item_labels: Mapping[str, str],
+                        category_labels: Mapping, lang: str) -> tuple[pd.DataFrame, pd.DataFrame, list[int]]:
+    """Segment start/end per item and code: negative codes left of 0, positive right.
+
+    With an odd number of substantive codes the middle (neutral) one straddles 0.
+    Returns (segments, net labels, substantive codes in scale order).
+    """
+    codes_rows = table[table["kind"] == "substantive"]
+    substantive = list(dict.fromkeys(int(c) for c in codes_rows["code"]))  # scale order
+    half = len(substantive) // 2
+    left = substantive[:half][::-1]  # from zero outwards: partly, then strongly disagree
+    right = substantive[len(substantive) - half:]
+    middle = substantive[half] if len(substantive) % 2 else None
+    segments, nets = [], []
+    for variable, rows in codes_rows.groupby("variable", sort=False):
+        share = dict(zip(rows["code"].astype(int), rows["percent"]))
+        item = _wrapped(item_labels.get(variable, variable))
+        mid = share.get(middle, 0.0) if middle is not None else 0.0
+        if middle is not None:
+            segments.append((item, middle, -mid / 2, mid / 2, share[middle]))
+        edge = -mid / 2
+        for code in left:
+            segments.append((item, code, edge - share[code], edge, share[code]))
+            edge -= share[code]
+        edge = mid / 2
+        for code in right:
+            segments.append((item, code, edge, edge + share[code], share[code]))
+            edge += share[code]
+        # Net labels: summed unrounded, rounded once (half up) when formatted.
+        neg, pos = sum(share[c] for c in left), sum(share[c] for c in right)
+        nets.append((item, -mid / 2 - neg - NET_PAD, fmt.percent(neg, lang), "left"))
+        nets.append((item, mid / 2 + pos + NET_PAD, fmt.percent(pos, lang), "right"))
+    seg = pd.DataFrame(segments, columns=["item", "code", "x_start", "x_end", "percent"])
+    seg["category"] = [_category_label(category_labels, c) for c in seg["code"]]
+    seg["value"] = [fmt.percent(p, lang) for p in seg["percent"]]
+    net = pd.DataFrame(nets, columns=["item", "x", "label", "side"])
+    return seg, net, substantive
+
+
+def likert_diverging(
+    table: pd.DataFrame,
+    lang: str,
+    title: str,
+    item_labels: Mapping[str, str],
+    category_labels: Mapping,
+    note: str | None = None,
+    show_non_substantive: bool = True,
+) -> alt.HConcatChart | alt.LayerChart:
+    """Robbins-Heiberger diverging stacked bars from `tables.likert_table`, one row per item.
+
+    Disagree/hindered codes to the left of 0, agree/promoted to the right (bars are shares of
+    everyone asked); net labels ("45 %" | "52 %") at the ends; the non-substantive share
+    (not relevant / don't know) as a separate small grey bar on the right.
+    `category_labels` maps codes (int or str) to labels.
+    """
+    _check_aggregated(table)
+    lang = _lang(lang)
+    seg, nets, substantive = _diverging_segments(table, item_labels, category_labels, lang)
+    items = list(dict.fromkeys(seg["item"]))
+    order = [_category_label(category_labels, c) for c in substantive]
+    palette = DIVERGING.get(len(substantive)) or alt.Undefined
+    reach = max(nets["x"].abs().max() + 12, 50)  # room for the net labels beyond the longest bar
+    reach = -(-reach // 10) * 10
+    height = _row_step(items, 36) * len(items)
+    main_width = WIDTH - 270 - (110 if show_non_substantive else 0)
+    y = alt.Y("item:N", sort=items, title=None,
+              axis=alt.Axis(labelExpr=_split_label_expr(), labelLimit=250, ticks=False, domain=False,
+                            labelPadding=8))
+    base = alt.Chart(seg).encode(y=y)
+    bars = base.mark_bar(height={"band": 0.62}).encode(
+        x=alt.X("x_start:Q", title=None, scale=alt.Scale(domain=[-reach, reach], nice=False),
+                axis=alt.Axis(labelExpr="format(abs(datum.value) / 100, '.0%')", values=_ticks(reach), grid=True, domain=False)),
+        x2="x_end:Q",
+        color=alt.Color("category:N", sort=order, scale=alt.Scale(domain=order, range=palette),
+                        legend=alt.Legend(title=None, orient="bottom", direction="horizontal", symbolLimit=0,
+                                          columns=_legend_columns(order, main_width))),
+        order=alt.Order("code:Q"),
+        tooltip=[alt.Tooltip("item:N"), alt.Tooltip("category:N"), alt.Tooltip("value:N")],
+    )
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#333333", strokeWidth=1).encode(x="x:Q")
+    net_text = [
+        alt.Chart(nets[nets["side"] == side]).mark_text(fontWeight="bold", align=align).encode(
+            y=alt.Y("item:N", sort=items), x="x:Q", text="label:N")
+        for side, align in (("left", "right"), ("right", "left"))
+    ]
+    main = alt.layer(bars, zero, *net_text).properties(width=main_width, height=height)
+    if not show_non_substantive:
+        return main.properties(title=_title(title, note))
+    side = _non_substantive_panel(table, items, item_labels, lang, height, category_labels)
+    return alt.hconcat(main, side, spacing=6).resolve_scale(y="shared", color="independent").properties(
+        title=_title(title, note))
+
+
+def _ticks(reach: float) -> list[int]:
+    step = 25 if reach <= 60 else 50  # "100 %" labels 25 points apart collide at 400 px
+    return [v for v in range(-100, 101, step) if abs(v) <= reach]
+
+
+def _non_substantive_panel(table, items, item_labels, lang, height, category_labels) -> alt.LayerChart:
+    rows = table[table["kind"] == "non_substantive"]
+    data = pd.DataFrame({
+        "item": [_wrapped(item_labels.get(v, v)) for v in rows["variable"]],
+        "percent": rows["percent"].to_numpy(),
+        "value": [fmt.percent(p, lang) for p in rows["percent"]],
+    })
+    label = category_labels.get("non_substantive", TEXTS[lang]["non_substantive"])
+    top = max(25.0, float(data["percent"].max()) * 1.9)  # room for the label right of the bar
+    base = alt.Chart(data).encode(y=alt.Y("item:N", sort=items, title=None, axis=None))
+    bar = base.mark_bar(color=NON_SUBSTANTIVE_COLOR, height={"band": 0.62}).encode(
+        x=alt.X("percent:Q", title=_wrap(label, 15), scale=alt.Scale(domain=[0, top], nice=False),
+                axis=alt.Axis(labels=False, ticks=False, grid=False, domain=False, orient="top",
+                              titleFontSize=11, titleColor=MUTED)),
+        tooltip=[alt.Tooltip("item:N"), alt.Tooltip("value:N")],
+    )
+    text = base.mark_text(align="left", dx=3, color=MUTED).encode(x="percent:Q", text="value:N")
+    return alt.layer(bar, text).properties(width=100, height=height)
+
+
+# ---------------------------------------------------------------- bars (multiple response)
+
+def bars(
+    table: pd.DataFrame,
+    lang: str,
+    title: str,
+    value_col: str = "percent",
+    label_col: str = "label",
+    color_by: str | None = None,
+    note: str | None = None,
+    color_labels: Mapping | None = None,
+    digits: int = 0,
+) -> alt.LayerChart:
+    """Horizontal bars sorted by value (descending), value labels per locale.
+
+    `value_col` holds per cent (0-100). With `color_by` (e.g. a municipal/regional column)
+    the groups are side-by-side bars with a legend; `color_labels` maps group values to
+    legend labels. Rows are sorted by their largest value across groups. `digits`: decimals
+    of the value labels (the report prints whole per cent).
+    """
+    _check_aggregated(table)
+    lang = _lang(lang)
+    keep = [label_col, value_col] + ([color_by] if color_by else [])
+    data = table[keep].rename(columns={label_col: "label", value_col: "value"}).copy()
+    data["label"] = [_wrapped(str(s), 36) for s in data["label"]]
+    data["text"] = [fmt.percent(v, lang, digits) for v in data["value"]]
+    order = list(data.groupby("label", sort=False)["value"].max().sort_values(ascending=False, kind="stable").index)
+    top = float(data["value"].max())
+    y = alt.Y("label:N", sort=order, title=None,
+              axis=alt.Axis(labelExpr=_split_label_expr(), labelLimit=260, ticks=False, domain=False, labelPadding=6))
+    x = alt.X("value:Q", title=None, scale=alt.Scale(domain=[0, top * 1.15 + 1], nice=False), axis=None)
+    encoding = {"y": y, "x": x}
+    if color_by:
+        data["group"] = [str((color_labels or {}).get(g, g)) for g in data.pop(color_by)]
+        groups = list(dict.fromkeys(data["group"]))
+        encoding["yOffset"] = alt.YOffset("group:N", sort=groups)
+        color = alt.Color("group:N", sort=groups, scale=alt.Scale(domain=groups, range=CATEGORICAL[:len(groups)]),
+                          legend=alt.Legend(title=None, orient="top", direction="horizontal"))
+        step = max(16 * len(groups) + 10, _row_step(order, 0))
+    else:
+        color = alt.value(SINGLE)
+        step = _row_step(order, 30)
+    base = alt.Chart(data).encode(**encoding)
+    bar = base.mark_bar(height={"band": 0.85} if color_by else {"band": 0.7}).encode(
+        color=color, tooltip=[alt.Tooltip("label:N"), alt.Tooltip("text:N")])
+    text = base.mark_text(align="left", dx=4, fontSize=11 if color_by else 12).encode(text="text:N")
+    height = step * len(order)
+    return alt.layer(bar, text).properties(width=WIDTH - 300, height=height, title=_title(title, note))
+
+
+# ---------------------------------------------------------------- infographic
+
+def share_infographic(value: Real | tuple[int, int] | str, lang: str, text: str) -> alt.LayerChart:
+    """A big number with a line of text: 65 (per cent) -> '65 %', (3, 4) -> '3 ud af 4'.
+
+    Numbers and (k, n) pairs also get a thin bar showing the share; a string is shown as given.
+    """
+    lang = _lang(lang)
+    if isinstance(value, tuple):
+        k, n = value
+        big, share = fmt.count_of(k, n, lang), 100 * k / n
+    elif isinstance(value, str):
+        big, share = value, None
+    else:
+        big, share = fmt.percent(value, lang), float(value)
+    lines = _wrap(text, 40)
+    width, text_top = 320, 96
+    layers = [
+        alt.Chart(pd.DataFrame({"t": [big]})).mark_text(
+            fontSize=48, fontWeight="bold", color=SINGLE, align="left", baseline="alphabetic", x=0, y=52,
+        ).encode(text="t:N"),
+        alt.Chart(pd.DataFrame({"t": [lines]})).mark_text(
+            fontSize=14, align="left", baseline="top", x=0, y=text_top, lineHeight=19,
+        ).encode(text="t:N"),
+    ]
+    if share is not None:
+        bar = pd.DataFrame({"start": [0.0, 0.0], "end": [100.0, share], "part": ["all", "share"]})
+        layers.insert(0, alt.Chart(bar).mark_bar(height=8, cornerRadius=2).encode(
+            x=alt.X("start:Q", scale=alt.Scale(domain=[0, 100]), axis=None), x2="end:Q",
+            color=alt.Color("part:N", scale=alt.Scale(domain=["all", "share"], range=["#e6e6e6", SINGLE]),
+                            legend=None),
+            y=alt.value(70),
+        ))
+    height = text_top + 19 * max(1, len(lines))
+    return alt.layer(*layers).properties(width=width, height=height)
+
+
+# ---------------------------------------------------------------- rendering
+
+def vl_version() -> str:
+    """The Vega-Lite version Altair writes ('v5.20.1' -> '5.20'), for vl-convert."""
+    major, minor = alt.SCHEMA_VERSION.lstrip("v").split(".")[:2]
+    return f"{major}.{minor}"
+
+
+def to_svg(chart: alt.TopLevelMixin, lang: str) -> str:
+    """Static SVG (for the PDF) with the language's number format."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(chart.to_dict(), vl_version=vl_version(), format_locale=format_locale(lang))
+
+
+def to_png(chart: alt.TopLevelMixin, lang: str, scale: float = 2) -> bytes:
+    """PNG (for previews and checks by eye)."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_png(chart.to_dict(), vl_version=vl_version(), scale=scale,
+                               format_locale=format_locale(lang))

@@ -1,0 +1,238 @@
+"""Display objects: the bridge between `analysis/` and the two renderers.
+
+A chapter cell ends with a `Figure` or a `Table`. Jupyter asks it for a MIME bundle:
+
+* `text/html`      interactive chart: a `<div>` holding the static SVG (works without JavaScript)
+                   plus a tiny script that replaces it with `vegaEmbed(...)`. The Vega libraries
+                   are served by the site itself (`site_libs/vega/vega-bundle.js`), never a CDN.
+* `image/svg+xml`  the static chart from vl-convert (the PDF uses this)
+* `text/plain`     the alternative text
+
+The embedded renderer takes `text/html` for HTML and `image/svg+xml` for the PDF; real Quarto
+does the same through its MIME priorities (HTML prefers text/html, Typst takes the image).
+
+This module is imported in every chapter kernel, so it imports nothing heavy at module level.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import json
+import os
+import re
+import urllib.parse
+from typing import Any
+
+LANGS = ("da", "en")
+_VEGA_LOCALE = {"da": "da-DK", "en": "en-US"}
+NUM = ' class="num"'
+
+
+def current_lang() -> str:
+    """The language the chapter is rendered in: ARENA_LANG, else the Quarto profile, else 'da'."""
+    lang = os.environ.get("ARENA_LANG", "")
+    if lang in LANGS:
+        return lang
+    for prof in os.environ.get("QUARTO_PROFILE", "").split(","):
+        if prof.strip() in LANGS:
+            return prof.strip()
+    return "da"
+
+
+def script_json(obj: Any) -> str:
+    """JSON safe to place inside a <script> element (no `</script>`, no `<!--`)."""
+    text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def csv_safe(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in CSV downloads (OWASP CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _strip_xml_prolog(svg: str) -> str:
+    return re.sub(r"^\s*<\?xml[^>]*>\s*", "", svg)
+
+
+class Figure:
+    """A chart: Vega-Lite spec + static SVG + alt text (+ the plotted data as CSV)."""
+
+    def __init__(
+        self,
+        spec: dict,
+        svg: str,
+        lang: str,
+        alt_text: str,
+        table_csv: str | None = None,
+        fig_id: str | None = None,
+    ) -> None:
+        if lang not in LANGS:
+            raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+        self.spec = spec
+        self.svg = svg
+        self.lang = lang
+        self.alt_text = alt_text
+        self.table_csv = table_csv
+        digest = hashlib.sha256(script_json(spec).encode()).hexdigest()[:10]
+        self.fig_id = fig_id or f"chart-{digest}"
+
+    @property
+    def element_id(self) -> str:
+        """The chart's element id (the figure itself carries `fig_id`)."""
+        return f"{self.fig_id}-chart"
+
+    # -- construction from an Altair chart -------------------------------------------------
+    @classmethod
+    def from_chart(cls, chart: Any, alt_text: str, lang: str | None = None,
+                   table: Any = None, fig_id: str | None = None) -> "Figure":
+        """Build from an Altair chart (aggregated data only: Altair embeds what it is given)."""
+        import vl_convert as vlc
+
+        lang = lang or current_lang()
+        spec = chart.to_dict()
+        svg = vlc.vegalite_to_svg(spec, format_locale=_VEGA_LOCALE[lang])
+        table_csv = None
+        if table is not None:
+            table_csv = frame_to_csv(table)
+        return cls(spec, svg, lang, alt_text, table_csv=table_csv, fig_id=fig_id)
+
+    # -- Jupyter display -------------------------------------------------------------------
+    def _embed_options(self) -> dict:
+        opts: dict[str, Any] = {"actions": False, "renderer": "svg"}
+        if self.lang == "da":
+            import vl_convert as vlc
+
+            opts["formatLocale"] = vlc.get_format_locale("da-DK")
+            opts["timeFormatLocale"] = vlc.get_time_format_locale("da-DK")
+        return opts
+
+    def to_html(self) -> str:
+        el = html.escape(self.element_id, quote=True)
+        alt = html.escape(self.alt_text, quote=True)
+        static = _strip_xml_prolog(self.svg)
+        parts = [
+            f'<div class="arena-chart" id="{el}" role="img" aria-label="{alt}">{static}</div>',
+            f'<script type="application/json" id="{el}-spec">{script_json(self.spec)}</script>',
+            f'<script type="application/json" id="{el}-opts">{script_json(self._embed_options())}</script>',
+            "<script>(function(){"
+            f'var id={script_json(self.element_id)};'
+            "function go(){var el=document.getElementById(id);"
+            "var spec=JSON.parse(document.getElementById(id+'-spec').textContent);"
+            "var opts=JSON.parse(document.getElementById(id+'-opts').textContent);"
+            "el.innerHTML='';el.classList.add('arena-chart-live');"
+            "window.vegaEmbed(el,spec,opts).catch(function(e){console.error(e);});}"
+            "if(window.vegaEmbed){go();}else{window.addEventListener('load',go);}"
+            "})();</script>",
+        ]
+        if self.table_csv is not None:
+            label = "Hent data (CSV)" if self.lang == "da" else "Download data (CSV)"
+            href = "data:text/csv;charset=utf-8," + urllib.parse.quote(self.table_csv)
+            parts.append(
+                f'<p class="arena-chart-download"><a download="{html.escape(self.fig_id, quote=True)}.csv" href="{href}">{label}</a></p>'
+            )
+        return "\n".join(parts)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {
+            "text/html": self.to_html(),
+            "image/svg+xml": self.svg,
+            "text/plain": self.alt_text,
+        }
+
+    def __repr__(self) -> str:
+        return f"Figure({self.fig_id!r}, {self.alt_text!r})"
+
+
+def frame_to_csv(frame: Any) -> str:
+    """A small aggregated DataFrame as CSV text, formula-safe."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([csv_safe(str(c)) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        writer.writerow([csv_safe(v) for v in row])
+    return out.getvalue()
+
+
+class Table:
+    """A small table: HTML for the site, pipe-table Markdown for the PDF."""
+
+    def __init__(self, frame: Any, caption: str | None = None, index: bool = False) -> None:
+        self.frame = frame.reset_index() if index else frame
+        self.caption = caption
+
+    def _cells(self) -> tuple[list[str], list[list[str]]]:
+        head = [str(c) for c in self.frame.columns]
+        rows = [["" if v is None else str(v) for v in row] for row in self.frame.itertuples(index=False)]
+        return head, rows
+
+    @staticmethod
+    def _numeric(text: str) -> bool:
+        return bool(re.fullmatch(r"[-−+]?[\d.,\s\u00a0]+%?", text.strip())) if text.strip() else False
+
+    def to_html(self) -> str:
+        head, rows = self._cells()
+        numeric = [all(self._numeric(r[i]) for r in rows) and rows != [] for i in range(len(head))]
+        out = ['<table class="arena-table">']
+        if self.caption:
+            out.append(f"<caption>{html.escape(self.caption)}</caption>")
+        out.append("<thead><tr>" + "".join(
+            f'<th{NUM if numeric[i] else ""}>{html.escape(h)}</th>' for i, h in enumerate(head)
+        ) + "</tr></thead><tbody>")
+        for r in rows:
+            out.append("<tr>" + "".join(
+                f'<td{NUM if numeric[i] else ""}>{html.escape(c)}</td>' for i, c in enumerate(r)
+            ) + "</tr>")
+        out.append("</tbody></table>")
+        return "".join(out)
+
+    def to_markdown(self) -> str:
+        head, rows = self._cells()
+
+        def esc(s: str) -> str:
+            return s.replace("|", "\\|").replace("\n", " ")
+
+        numeric = [all(self._numeric(r[i]) for r in rows) and rows != [] for i in range(len(head))]
+        lines = ["| " + " | ".join(esc(h) for h in head) + " |",
+                 "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"]
+        lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+        if self.caption:
+            lines += ["", f": {esc(self.caption)}"]
+        return "\n".join(lines)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {"text/html": self.to_html(), "text/markdown": self.to_markdown(),
+                "text/plain": self.frame.to_string(index=False)}
+
+
+# -- smoke-test content (replaced by the real figure registry in analysis/) ----------------
+_EXAMPLE = {
+    "da": {"title": "Eksempel", "cat": "Gruppe", "share": "Andel", "groups": ["Kommunal", "Regional", "Alle"],
+           "alt": "Søjlediagram over et eksempel med tre grupper: Kommunal 62 %, Regional 48 %, Alle 61 %."},
+    "en": {"title": "Example", "cat": "Group", "share": "Share", "groups": ["Municipal", "Regional", "All"],
+           "alt": "Bar chart of an example with three groups: Municipal 62%, Regional 48%, All 61%."},
+}
+
+
+def example_figure(lang: str | None = None, fig_id: str = "fig-example") -> Figure:
+    """A tiny chart from a 3-row aggregated table: proves the chart path end to end."""
+    import altair as alt
+    import pandas as pd
+
+    lang = lang or current_lang()
+    w = _EXAMPLE[lang]
+    frame = pd.DataFrame({w["cat"]: w["groups"], w["share"]: [0.62, 0.48, 0.61]})
+    chart = (
+        alt.Chart(frame)
+        .mark_bar(color="#2b6a99")
+        .encode(
+            x=alt.X(f"{w['share']}:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y(f"{w['cat']}:N", sort=None, title=None),
+            tooltip=[alt.Tooltip(f"{w['cat']}:N"), alt.Tooltip(f"{w['share']}:Q", format=".0%")],
+        )
+        .properties(width=420, height=110)
+    )
+    return Figure.from_chart(chart, alt_text=w["alt"], lang=lang, table=frame, fig_id=fig_id)

@@ -1,0 +1,392 @@
+"""`arena build`: render the bilingual book into _site/ (HTML site + one PDF per language).
+
+With `quarto` on PATH (engine auto|quarto) this runs `quarto render --profile <lang>`; otherwise
+the embedded renderer in arena/render/ does the same from PyPI packages. Either way the output is
+built in a temporary directory next to _site/ and swapped in only when everything succeeded.
+
+The no-op path (nothing changed) hashes the inputs and returns without importing anything heavy.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+
+from arena.render.cache import Inputs, load_json, save_json
+
+LANGS = ("da", "en")
+FORMATS = ("html", "pdf")
+
+
+class BuildFailure(RuntimeError):
+    """A readable, located error: printed as is, exit code 1, previous _site untouched."""
+
+
+class Reporter:
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.timings: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._console = None
+        if not quiet:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, highlight=False)
+
+    def step(self, name: str, seconds: float, detail: str = "") -> None:
+        with self._lock:
+            self.timings[name] = self.timings.get(name, 0.0) + seconds
+            if self._console:
+                self._console.print(f"[green]✓[/] {name:<28} {seconds:6.2f} s  [dim]{detail}[/]")
+
+    def info(self, text: str) -> None:
+        if self._console:
+            with self._lock:
+                self._console.print(text)
+
+    def error(self, text: str) -> None:
+        if self._console:
+            self._console.print(f"[bold red]error:[/] {text}", markup=True, highlight=False, soft_wrap=True)
+        else:
+            print(f"error: {text}", file=sys.stderr)
+
+    def summary(self, total: float) -> None:
+        if not self._console:
+            return
+        from rich.table import Table
+
+        table = Table(title="arena build: time per step", show_edge=False, pad_edge=False)
+        table.add_column("step")
+        table.add_column("seconds", justify="right")
+        for name, sec in self.timings.items():
+            table.add_row(name, f"{sec:.2f}")
+        table.add_row("[bold]total[/]", f"[bold]{total:.2f}[/]")
+        self._console.print(table)
+
+
+class timer:
+    def __init__(self, rep: Reporter, name: str, detail: str = "") -> None:
+        self.rep, self.name, self.detail = rep, name, detail
+
+    def __enter__(self) -> "timer":
+        self.t = time.perf_counter()
+        return self
+
+    def __exit__(self, exc_type, *_: object) -> None:
+        if exc_type is None:
+            self.rep.step(self.name, time.perf_counter() - self.t, self.detail)
+
+
+# ------------------------------------------------------------------------------------------
+def main(args: argparse.Namespace) -> int:
+    from arena import paths
+
+    t0 = time.perf_counter()
+    root = Path(paths.ROOT)
+    langs = list(dict.fromkeys(args.lang or LANGS))
+    formats = list(dict.fromkeys(getattr(args, "format", None) or FORMATS))
+    quiet = bool(getattr(args, "quiet", False))
+    no_cache = bool(getattr(args, "no_cache", False))
+    engine = getattr(args, "engine", "auto") or "auto"
+
+    quarto = shutil.which("quarto")
+    if engine == "quarto" and not quarto:
+        print("error: --engine quarto: `quarto` is not on PATH", file=sys.stderr)
+        return 2
+    if engine == "quarto" or (engine == "auto" and quarto):
+        return build_quarto(root, langs, formats, quiet, quarto)
+
+    cache_dir = root / ".arena-cache"
+    site = root / "_site"
+    stamps_file = cache_dir / "stamps.json"
+    inputs = Inputs(root)
+    keys = {f"{l}/{f}": inputs.build_key(l, f) for l in langs for f in formats}
+    stamps = (load_json(stamps_file) or {}) if not no_cache else {}
+    if stamps and all(stamps.get(k) == v for k, v in keys.items()) and _outputs_exist(site, root, langs, formats):
+        if not quiet:
+            print(f"arena build: up to date ({time.perf_counter() - t0:.2f} s)", file=sys.stderr)
+        return 0
+
+    rep = Reporter(quiet)
+    try:
+        _build_embedded(root, site, cache_dir, langs, formats, no_cache, rep, inputs)
+    except BuildFailure as exc:
+        rep.error(str(exc))
+        return 1
+    stamps = load_json(stamps_file) or {}
+    stamps.update(keys)
+    save_json(stamps_file, stamps)
+    rep.summary(time.perf_counter() - t0)
+    return 0
+
+
+def _outputs_exist(site: Path, root: Path, langs: list[str], formats: list[str]) -> bool:
+    if not (site / "index.html").exists():
+        return False
+    for lang in langs:
+        if "html" in formats and not (site / lang / "index.html").exists():
+            return False
+        if "pdf" in formats and not list((site / lang).glob("*.pdf")):
+            return False
+    return True
+
+
+# ------------------------------------------------------------------------------------------
+def _build_embedded(root: Path, site: Path, cache_dir: Path, langs: list[str], formats: list[str],
+                    no_cache: bool, rep: Reporter, inputs: Inputs) -> None:
+    import tempfile
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="._site.building-", dir=root))
+    work = Path(tempfile.mkdtemp(prefix="work-", dir=cache_dir))
+    try:
+        if "html" in formats:   # ~3 s the first time: overlap it with kernel start-up
+            from arena.render import vendor
+
+            threading.Thread(target=vendor.vega_bundle, args=(cache_dir,), daemon=True).start()
+        with timer(rep, "prepare output"):
+            _carry_over(site, tmp, langs, formats)
+        errors: list[BaseException] = []
+
+        def run(lang: str) -> None:
+            try:
+                _build_language(root, lang, formats, tmp, work / lang, cache_dir, no_cache, rep, inputs)
+            except BaseException as exc:  # re-raised in the main thread
+                errors.append(exc)
+
+        if len(langs) > 1:
+            threads = [threading.Thread(target=run, args=(lang,)) for lang in langs]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        else:
+            run(langs[0])
+        if errors:
+            failures = [e for e in errors if isinstance(e, BuildFailure)]
+            raise failures[0] if failures else errors[0]
+        from arena.render import vendor
+
+        vendor.write_root_index(tmp)
+        with timer(rep, "swap _site"):
+            _swap(tmp, site)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _carry_over(site: Path, tmp: Path, langs: list[str], formats: list[str]) -> None:
+    """Keep what this build does not remake (other language, other format) from the old _site."""
+    if not site.is_dir():
+        return
+    for child in site.iterdir():
+        if child.name in LANGS and child.is_dir():
+            if child.name not in langs:
+                shutil.copytree(child, tmp / child.name)
+                continue
+            for item in child.rglob("*"):
+                if item.is_dir():
+                    continue
+                is_pdf = item.suffix == ".pdf"
+                if ("pdf" in formats and is_pdf) or ("html" in formats and not is_pdf):
+                    continue
+                dest = tmp / item.relative_to(site)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(item, dest)
+
+
+def _swap(tmp: Path, site: Path) -> None:
+    old = site.with_name(f"._site.old-{os.getpid()}")
+    if site.exists():
+        os.replace(site, old)
+    os.replace(tmp, site)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------
+def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, work: Path,
+                    cache_dir: Path, no_cache: bool, rep: Reporter, inputs: Inputs) -> None:
+    from arena.render import assemble, config, qmd
+    from arena.render.cache import save_json as _save
+    from arena.render.execute import ExecError, Kernel
+    from arena.render.html import Page, PandocError, page_html, rel, render_page
+    from arena.render.pdf import TypstFailure, build_pdf, chapter_typst
+    from arena.render import vendor
+
+    other = "en" if lang == "da" else "da"
+    try:
+        proj = config.load(root, lang)
+        other_proj = config.load(root, other)
+    except Exception as exc:
+        raise BuildFailure(f"project config for profile {lang!r}: {exc}") from None
+    chapters = proj.chapters()
+    other_chapters = other_proj.chapters()
+
+    # 1. parse ---------------------------------------------------------------------------
+    t = time.perf_counter()
+    docs = []
+    texts = []
+    for ch in chapters:
+        path = root / ch.path
+        if not path.exists():
+            raise BuildFailure(f"{ch.path}: listed in book.chapters (_quarto-{lang}.yml) but missing")
+        text = path.read_text(encoding="utf-8")
+        try:
+            docs.append(qmd.parse(text, ch.path, lang))
+        except qmd.QmdError as exc:
+            raise BuildFailure(str(exc)) from None
+        texts.append(text)
+    rep.step(f"{lang}: parse", time.perf_counter() - t, f"{len(docs)} files")
+
+    # 2. execute (cached per chapter) -----------------------------------------------------
+    exec_dir = cache_dir / "exec" / lang
+    results: list[dict | None] = []
+    todo = []
+    for i, (doc, text) in enumerate(zip(docs, texts)):
+        key = inputs.execution_key(lang, text)
+        hit = None if no_cache else load_json(exec_dir / f"{key}.json")
+        results.append(hit)
+        if hit is None:
+            todo.append((i, key))
+    if todo:
+        t = time.perf_counter()
+        try:
+            with Kernel(root, lang, lang) as kernel:
+                rep.step(f"{lang}: kernel start", time.perf_counter() - t)
+                for i, key in todo:
+                    tc = time.perf_counter()
+                    results[i] = kernel.run_chapter(docs[i])
+                    _save(exec_dir / f"{key}.json", results[i])
+                    rep.step(f"{lang}: execute {Path(docs[i].path).name}", time.perf_counter() - tc)
+        except ExecError as exc:
+            tail = "\n".join(exc.tb.strip().splitlines()[-12:])
+            raise BuildFailure(f"{exc}\n  at {exc.path}:{exc.line}\n{tail}") from None
+    else:
+        rep.step(f"{lang}: execute", 0.0, "all chapters from cache")
+    keep = {f"{inputs.execution_key(lang, t_)}.json" for t_ in texts}
+    for f in exec_dir.glob("*.json"):
+        if f.name not in keep:
+            f.unlink(missing_ok=True)
+
+    # 3. pages, numbering, cross-reference index -----------------------------------------
+    pages: list[Page] = []
+    n = 0
+    for ch, doc in zip(chapters, docs):
+        unnumbered = ch.index == 0 or doc.unnumbered
+        if not unnumbered:
+            n += 1
+        href = "index.html" if ch.path == "index.qmd" else ch.html_path
+        title_id = (doc.title_attrs.split("#", 1)[1].split()[0] if "#" in doc.title_attrs else f"chapter-{ch.index}")
+        pages.append(Page(ch.path, href, doc.title or Path(ch.path).stem, "" if unnumbered else str(n), title_id))
+    refs: dict[str, dict] = {}
+    counters: dict[str, int] = {}
+    for page, doc in zip(pages, docs):
+        if page.title_id.startswith("sec-"):
+            refs[page.title_id] = {"kind": "sec", "number": page.number, "title": page.title,
+                                   "page": page.href, "anchor": page.title_id}
+        for kind, fid in assemble.float_ids(doc):
+            if fid in refs:
+                raise BuildFailure(f"{doc.path}: duplicate cross-reference label {fid}")
+            counters[kind] = counters.get(kind, 0) + 1
+            refs[fid] = {"kind": kind, "number": str(counters[kind]), "page": page.href, "anchor": fid}
+    work.mkdir(parents=True, exist_ok=True)
+
+    def xref_for(page: Page | None) -> Path:
+        data = {"words": proj.words, "refs": {}}
+        for rid, r in refs.items():
+            href = "#" + r["anchor"] if page is None else (
+                ("#" + r["anchor"]) if r["page"] == page.href else rel(page.href, r["page"]) + "#" + r["anchor"])
+            data["refs"][rid] = {**r, "href": href}
+        name = "xref-pdf.json" if page is None else f"xref-{pages.index(page)}.json"
+        _save(work / name, data)
+        return work / name
+
+    defaults = {"echo": False, **(proj.config.get("execute") or {})}
+    out_dir = out_root / lang
+    pdf_name = f"{proj.output_file}.pdf"
+
+    # 4. HTML ---------------------------------------------------------------------------
+    if "html" in formats:
+        t = time.perf_counter()
+        any_chart = False
+        for i, (page, doc, res) in enumerate(zip(pages, docs, results)):
+            md = assemble.chapter_markdown(doc, res, "html", defaults)
+            try:
+                toc, body = render_page(md, xref_for(page), doc.path)
+            except PandocError as exc:
+                raise BuildFailure(str(exc)) from None
+            has_chart = 'class="arena-chart"' in body
+            any_chart |= has_chart
+            if i < len(other_chapters):
+                oc = other_chapters[i]
+                other_target = "index.html" if oc.path == "index.qmd" else oc.html_path
+            else:
+                other_target = "index.html"
+            other_href = f"{'../' * page.href.count('/')}../{other}/{other_target}"
+            text = page_html(lang=lang, other_lang=other, words=proj.words, other_words=config.WORDS[other],
+                             book_title=str(proj.book.get("title", "ARENA")), page=page, pages=pages,
+                             other_href=other_href, pdf_name=pdf_name,
+                             toc=toc, body=body, has_chart=has_chart)
+            dest = out_dir / page.href
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(text, encoding="utf-8")
+        vendor.install_assets(out_dir, cache_dir, vega=any_chart)
+        rep.step(f"{lang}: html", time.perf_counter() - t, f"{len(pages)} pages")
+
+    # 5. PDF ----------------------------------------------------------------------------
+    if "pdf" in formats:
+        t = time.perf_counter()
+        xfile = xref_for(None)
+        parts = []
+        for page, doc, res in zip(pages, docs, results):
+            md = assemble.chapter_markdown(doc, res, "typst", defaults, figdir=work / "fig", figprefix="fig/")
+            cls = " .unnumbered" if not page.number else ""
+            md = f"# {page.title} {{#{page.title_id}{cls}}}\n\n{md}"
+            try:
+                parts.append(chapter_typst(md, xfile, doc.path))
+            except PandocError as exc:
+                raise BuildFailure(str(exc)) from None
+        try:
+            build_pdf(lang=lang, words=proj.words, book=proj.book, chapters_typst=parts,
+                      workdir=work, out_pdf=out_dir / pdf_name)
+        except TypstFailure as exc:
+            raise BuildFailure(str(exc)) from None
+        rep.step(f"{lang}: pdf", time.perf_counter() - t, pdf_name)
+
+
+# ------------------------------------------------------------------------------------------
+def build_quarto(root: Path, langs: list[str], formats: list[str], quiet: bool, quarto: str) -> int:
+    """Real Quarto: `quarto render --profile <lang>` into a temporary output dir, then swap."""
+    import subprocess
+    import tempfile
+
+    from arena.render import vendor
+
+    site = root / "_site"
+    tmp = Path(tempfile.mkdtemp(prefix="._site.building-", dir=root))
+    try:
+        _carry_over(site, tmp, langs, formats)
+        for lang in langs:
+            out = tmp / lang
+            cmd = [quarto, "render", "--profile", lang, "--output-dir", str(out)]
+            if set(formats) != set(FORMATS):
+                cmd += ["--to", "html" if formats == ["html"] else "typst"]
+            if quiet:
+                cmd.append("--quiet")
+            env = dict(os.environ, ARENA_LANG=lang)
+            t = time.perf_counter()
+            proc = subprocess.run(cmd, cwd=root, env=env)
+            if proc.returncode != 0:
+                print(f"error: quarto render --profile {lang} failed ({proc.returncode})", file=sys.stderr)
+                return 1
+            if not quiet:
+                print(f"✓ quarto render --profile {lang}  {time.perf_counter() - t:.2f} s", file=sys.stderr)
+        vendor.write_root_index(tmp)
+        _swap(tmp, site)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0

@@ -1,0 +1,116 @@
+"""Quarto project configuration: `_quarto.yml` merged with a profile file, and language words."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LANGS = ("da", "en")
+
+# The words the renderer itself writes. Danish words follow Quarto's own Danish translation.
+WORDS: dict[str, dict[str, str]] = {
+    "da": {
+        "language_name": "Dansk", "fig": "Figur", "tbl": "Tabel", "chapter": "Kapitel",
+        "contents": "Indhold", "toc": "På denne side", "previous": "Forrige", "next": "Næste",
+        "download_pdf": "Hent rapporten som PDF", "switch": "Read in English",
+        "callout-note": "Bemærk", "callout-tip": "Tip", "callout-warning": "Advarsel",
+        "callout-important": "Vigtigt", "callout-caution": "Forsigtig",
+        "footnotes": "Fodnoter", "skip": "Gå til indholdet", "menu": "Menu",
+    },
+    "en": {
+        "language_name": "English", "fig": "Figure", "tbl": "Table", "chapter": "Chapter",
+        "contents": "Contents", "toc": "On this page", "previous": "Previous", "next": "Next",
+        "download_pdf": "Download the report as PDF", "switch": "Læs på dansk",
+        "callout-note": "Note", "callout-tip": "Tip", "callout-warning": "Warning",
+        "callout-important": "Important", "callout-caution": "Caution",
+        "footnotes": "Footnotes", "skip": "Skip to content", "menu": "Menu",
+    },
+}
+
+
+def merge(base: Any, over: Any) -> Any:
+    """Quarto's merge of a profile into _quarto.yml: objects merge key by key, arrays are
+    appended (duplicates dropped), scalars from the profile win."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = copy.deepcopy(base)
+        for k, v in over.items():
+            out[k] = merge(out[k], v) if k in out else copy.deepcopy(v)
+        return out
+    if isinstance(base, list) and isinstance(over, list):
+        out = list(base)
+        for v in over:
+            if v not in out:
+                out.append(copy.deepcopy(v))
+        return out
+    return copy.deepcopy(over)
+
+
+@dataclass
+class Chapter:
+    path: str            # relative to the project root, e.g. "chapters/da/01-om-rapporten.qmd"
+    index: int           # position in the book (0 = index.qmd)
+    part: str | None = None
+
+    @property
+    def html_path(self) -> str:
+        return str(Path(self.path).with_suffix(".html"))
+
+
+@dataclass
+class Project:
+    root: Path
+    profile: str
+    config: dict
+
+    @property
+    def lang(self) -> str:
+        return str(self.config.get("lang", self.profile))
+
+    @property
+    def book(self) -> dict:
+        return self.config.get("book", {}) or {}
+
+    @property
+    def output_dir(self) -> str:
+        return str(self.config.get("project", {}).get("output-dir", f"_site/{self.profile}"))
+
+    @property
+    def output_file(self) -> str:
+        return str(self.book.get("output-file", f"arena-{self.lang}"))
+
+    @property
+    def words(self) -> dict[str, str]:
+        return WORDS[self.lang]
+
+    def chapters(self) -> list[Chapter]:
+        out: list[Chapter] = []
+
+        def walk(items: list, part: str | None) -> None:
+            for item in items or []:
+                if isinstance(item, str):
+                    out.append(Chapter(item, len(out), part))
+                elif isinstance(item, dict) and "chapters" in item:
+                    walk(item["chapters"], item.get("part"))
+                elif isinstance(item, dict) and "part" in item:
+                    out.append(Chapter(item["part"], len(out), None))
+
+        walk(self.book.get("chapters", []), None)
+        appendices = self.book.get("appendices") or []
+        walk(appendices, None)
+        return out
+
+    def fmt(self, name: str) -> dict:
+        fmt = (self.config.get("format") or {}).get(name) or {}
+        return fmt if isinstance(fmt, dict) else {}
+
+
+def load(root: Path, profile: str) -> Project:
+    base = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8")) or {}
+    prof_file = root / f"_quarto-{profile}.yml"
+    if not prof_file.exists():
+        raise FileNotFoundError(f"profile file {prof_file.name} not found")
+    over = yaml.safe_load(prof_file.read_text(encoding="utf-8")) or {}
+    return Project(root, profile, merge(base, over))

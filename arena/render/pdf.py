@@ -1,0 +1,82 @@
+"""Pandoc -> Typst -> PDF: one PDF per language with every chapter.
+
+Each chapter is converted on its own (footnote labels and heading ids stay per chapter) and the
+pieces are placed into `templates/book.typ` (title page, contents, page numbers, language words).
+Typst is compiled by the `typst` package with its embedded fonts only and a fixed timestamp, so
+the PDF is byte-identical from build to build and machine to machine.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+from arena.render.html import TEMPLATES, fill, pandoc
+
+MONTHS = {
+    "da": ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
+           "oktober", "november", "december"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"],
+}
+
+
+class TypstFailure(RuntimeError):
+    pass
+
+
+def book_date(value: object) -> dt.date:
+    """The report's date: SOURCE_DATE_EPOCH if set, else book.date, else 1 Jan 2025."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return dt.date(2025, 1, 1)
+
+
+def long_date(day: dt.date, lang: str) -> str:
+    month = MONTHS[lang][day.month - 1]
+    return f"{day.day}. {month} {day.year}" if lang == "da" else f"{day.day} {month} {day.year}"
+
+
+def typst_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def chapter_typst(markdown: str, xref_file: Path, what: str) -> str:
+    return pandoc(markdown, "typst", [], xref_file, what)
+
+
+def build_pdf(*, lang: str, words: dict, book: dict, chapters_typst: list[str], workdir: Path,
+              out_pdf: Path) -> None:
+    import typst
+
+    day = book_date(book.get("date"))
+    values = {
+        "lang_str": typst_string(lang),
+        "title_str": typst_string(str(book.get("title", "ARENA"))),
+        "subtitle_str": typst_string(str(book.get("subtitle", ""))),
+        "author_str": typst_string(str(book.get("author", ""))),
+        "date_str": typst_string(long_date(day, lang)),
+        "date_typst": f"datetime(year: {day.year}, month: {day.month}, day: {day.day})",
+        "chapter_word_str": typst_string(words["chapter"]),
+        "contents_word_str": typst_string(words["contents"]),
+        "body": "\n\n".join(chapters_typst),
+    }
+    source = fill(TEMPLATES / "book.typ", values)
+    workdir.mkdir(parents=True, exist_ok=True)
+    main = workdir / "book.typ"
+    main.write_text(source, encoding="utf-8")
+    stamp = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+    try:
+        pdf = typst.compile(str(main), root=str(workdir), ignore_system_fonts=True,
+                            timestamp=int(stamp.timestamp()), format="pdf")
+    except Exception as exc:  # typst.TypstError carries the message with file and line
+        raise TypstFailure(f"Typst failed for {lang} ({main}): {exc}") from None
+    out_pdf.parent.mkdir(parents=True, exist_ok=True)
+    out_pdf.write_bytes(pdf)
