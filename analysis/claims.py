@@ -18,7 +18,7 @@ COLUMNS = [
     "unit", "value", "lo", "hi", "printed", "base_n", "source", "note",
 ]
 STATUSES = ("published", "assumption", "inconsistent")
-UNITS = ("pct", "pct1", "count", "range", "diff_gt", "signif", "frame", "gof", "external")
+UNITS = ("pct", "pct1", "count", "range", "diff_gt", "signif", "rate", "nonresponse", "frame", "gof", "gof_ns", "external")
 # Units whose value is recomputed from respondent rows as a share or count.
 SHARE_UNITS = ("pct", "pct1", "range")
 

@@ -27,6 +27,16 @@ from typing import Any
 
 LANGS = ("da", "en")
 _VEGA_LOCALE = {"da": "da-DK", "en": "en-US"}
+
+
+def format_locale(lang: str) -> dict:
+    """d3-format locale for Vega: Danish gets decimal comma, dot thousands and `76 %`."""
+    import vl_convert as vlc
+
+    loc = dict(vlc.get_format_locale(_VEGA_LOCALE[lang]))
+    if lang == "da":
+        loc["percent"] = "\u00a0%"
+    return loc
 NUM = ' class="num"'
 
 
@@ -94,7 +104,7 @@ class Figure:
 
         lang = lang or current_lang()
         spec = chart.to_dict()
-        svg = vlc.vegalite_to_svg(spec, format_locale=_VEGA_LOCALE[lang])
+        svg = vlc.vegalite_to_svg(spec, format_locale=format_locale(lang))
         table_csv = None
         if table is not None:
             table_csv = frame_to_csv(table)
@@ -102,11 +112,13 @@ class Figure:
 
     # -- Jupyter display -------------------------------------------------------------------
     def _embed_options(self) -> dict:
-        opts: dict[str, Any] = {"actions": False, "renderer": "svg"}
+        # logLevel 1 = vega.Error: no console warning that Altair's Vega-Lite 5 spec compiles
+        # to Vega 5 while the bundle carries Vega 6 (it renders the same).
+        opts: dict[str, Any] = {"actions": False, "renderer": "svg", "logLevel": 1}
         if self.lang == "da":
             import vl_convert as vlc
 
-            opts["formatLocale"] = vlc.get_format_locale("da-DK")
+            opts["formatLocale"] = format_locale("da")
             opts["timeFormatLocale"] = vlc.get_time_format_locale("da-DK")
         return opts
 

@@ -111,9 +111,15 @@ def main(args: argparse.Namespace) -> int:
             print(f"arena build: up to date ({time.perf_counter() - t0:.2f} s)", file=sys.stderr)
         return 0
 
+    # Rebuild only the languages whose inputs changed; the others are carried over from _site.
+    stale = [l for l in langs if any(stamps.get(f"{l}/{f}") != keys[f"{l}/{f}"] for f in formats)
+             or not _outputs_exist(site, root, [l], formats)]
+    stale = stale or langs
     rep = Reporter(quiet)
+    if stale != langs:
+        rep.info(f"up to date: {', '.join(l for l in langs if l not in stale)}")
     try:
-        _build_embedded(root, site, cache_dir, langs, formats, no_cache, rep, inputs)
+        _build_embedded(root, site, cache_dir, stale, formats, no_cache, rep, inputs)
     except BuildFailure as exc:
         rep.error(str(exc))
         return 1
@@ -158,14 +164,18 @@ def _build_embedded(root: Path, site: Path, cache_dir: Path, langs: list[str], f
             except BaseException as exc:  # re-raised in the main thread
                 errors.append(exc)
 
-        if len(langs) > 1:
+        # Languages run in parallel (one kernel each); ARENA_BUILD_JOBS=1 runs them in turn.
+        if len(langs) > 1 and os.environ.get("ARENA_BUILD_JOBS", "2") != "1":
             threads = [threading.Thread(target=run, args=(lang,)) for lang in langs]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
         else:
-            run(langs[0])
+            for lang in langs:
+                run(lang)
+                if errors:
+                    break
         if errors:
             failures = [e for e in errors if isinstance(e, BuildFailure)]
             raise failures[0] if failures else errors[0]
@@ -263,8 +273,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
                     _save(exec_dir / f"{key}.json", results[i])
                     rep.step(f"{lang}: execute {Path(docs[i].path).name}", time.perf_counter() - tc)
         except ExecError as exc:
-            tail = "\n".join(exc.tb.strip().splitlines()[-12:])
-            raise BuildFailure(f"{exc}\n  at {exc.path}:{exc.line}\n{tail}") from None
+            raise BuildFailure(_describe(exc, texts[[d.path for d in docs].index(exc.path)])) from None
     else:
         rep.step(f"{lang}: execute", 0.0, "all chapters from cache")
     keep = {f"{inputs.execution_key(lang, t_)}.json" for t_ in texts}
@@ -356,6 +365,19 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         except TypstFailure as exc:
             raise BuildFailure(str(exc)) from None
         rep.step(f"{lang}: pdf", time.perf_counter() - t, pdf_name)
+
+
+def _describe(exc, text: str) -> str:
+    """Error with the offending .qmd line and the chapter-level part of the traceback."""
+    lines = text.split("\n")
+    src = lines[exc.line - 1] if 0 < exc.line <= len(lines) else ""
+    tb = exc.tb.strip().splitlines()
+    cell_at = max((i for i, l in enumerate(tb) if "Cell In[" in l), default=None)
+    excerpt = tb[cell_at:cell_at + 6] if cell_at is not None else []
+    if tb and (not excerpt or excerpt[-1] != tb[-1]):
+        excerpt += ["   ...", tb[-1]] if len(tb) > (cell_at or 0) + 6 else [tb[-1]]
+    return (f"{exc}\n  --> {exc.path}:{exc.line}\n  {exc.line:>4} | {src}\n"
+            + "\n".join("  " + l for l in excerpt))
 
 
 # ------------------------------------------------------------------------------------------

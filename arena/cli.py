@@ -46,6 +46,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="run the Great Expectations suites on data/raw and write a validation report")
     p.add_argument("--raw", help="respondent file to validate (default data/raw/survey.csv)")
     p.add_argument("--report", help="where to write the HTML validation report")
+    p.add_argument("--write-suites", action="store_true", help="regenerate expectations/*.json from the codebook and bases")
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("reconcile", help="recompute every published number and compare")

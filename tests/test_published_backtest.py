@@ -104,15 +104,44 @@ def test_inconsistent_rows_explain_themselves():
         assert r["source"].startswith("001_"), r["claim_id"]
 
 
-def test_representativeness_tests_hold():
-    """Tables 2 and 3: respondents differ from all councillors by gender and by region."""
+def _frame_counts(rows, variable):
+    """Invited councillors per category: counts as printed, or shares of the invited total."""
+    frame = [r for r in rows if r["unit"] == "frame" and r["variable"] == variable and r["numerator"]]
+    total = next(float(r["value"]) for r in rows if r["unit"] == "frame" and not r["numerator"] and not r["population"])
+    values = [float(r["value"]) for r in frame]
+    if abs(sum(values) - 100) < 0.5:  # shares in per cent
+        values = [v / 100 * total for v in values]
+    return frame, values
+
+
+def test_response_rates():
     df = _data()
     rows = _rows()
-    for gof in (r for r in rows if r["unit"] == "gof" and r["status"] == "published"):
-        frame = [r for r in rows if r["unit"] == "frame" and r["variable"] == gof["variable"] and r["numerator"]]
-        assert frame, f"no population shares for {gof['variable']}"
-        observed = [len(_subset(df, r["numerator"])) for r in frame]
-        shares = [float(r["value"]) for r in frame]
-        expected = [len(df) * s / sum(shares) for s in shares]
-        p = stats.chisquare(observed, expected).pvalue
-        assert p < float(gof["value"]), f"{gof['claim_id']}: p = {p:.3f}"
+    checked = 0
+    for r in rows:
+        if r["unit"] not in ("rate", "nonresponse") or r["status"] != "published":
+            continue
+        invited = next(float(f["value"]) for f in rows
+                       if f["unit"] == "frame" and f["variable"] == r["variable"] and f["numerator"] == r["population"])
+        rate = 100 * len(_subset(_subset(df, r["population"]), r["numerator"])) / invited
+        got = rate if r["unit"] == "rate" else 100 - rate
+        assert _round_half_up(got, 1) == float(r["value"]), r["claim_id"]
+        checked += 1
+    assert checked >= 4
+
+
+def test_representativeness_tests_hold():
+    """Tables 1-3: respondents vs non-respondents by council type, gender and region."""
+    df = _data()
+    rows = _rows()
+    tests = [r for r in rows if r["unit"] in ("gof", "gof_ns") and r["status"] == "published"]
+    assert len(tests) >= 3
+    for t in tests:
+        frame, invited = _frame_counts(rows, t["variable"])
+        responded = [len(_subset(df, f["numerator"])) for f in frame]
+        table = [responded, [i - r for i, r in zip(invited, responded)]]
+        p = stats.chi2_contingency(table)[1]
+        if t["unit"] == "gof":
+            assert p < float(t["value"]), f"{t['claim_id']}: p = {p:.3f}"
+        else:
+            assert p >= float(t["value"]), f"{t['claim_id']}: p = {p:.3f}"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -52,8 +54,10 @@ class Kernel:
         self.root, self.lang, self.profile = root, lang, profile
         self._nbformat = nbformat
         # IPC transport: local sockets, no TCP ports (and no "running over TCP" warning)
+        # (sockets live in a short temporary directory: a Unix socket path has ~100 characters)
+        self._conn_dir = tempfile.mkdtemp(prefix="arena-k-")
         km = KernelManager(kernel_name="python3", transport="ipc",
-                           connection_file=str(root / ".arena-cache" / f"kernel-{lang}-{os.getpid()}.json"))
+                           connection_file=os.path.join(self._conn_dir, f"{lang}.json"))
         self.client = NotebookClient(
             nbformat.v4.new_notebook(), km=km, timeout=timeout, kernel_name="python3",
             allow_errors=True, record_timing=False, resources={"metadata": {"path": str(root)}},
@@ -90,6 +94,7 @@ class Kernel:
         finally:
             km.shutdown_kernel(now=True)
             km.cleanup_resources()
+            shutil.rmtree(self._conn_dir, ignore_errors=True)
 
     def __exit__(self, *exc: Any) -> None:
         self._stack.close()

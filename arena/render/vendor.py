@@ -20,16 +20,19 @@ _LOCK = threading.Lock()
 
 
 def vega_bundle(cache_dir: Path) -> Path:
-    version = metadata.version("vl-convert-python")
+    """Vega-Lite in the bundle = the version Altair writes specs for (no version warning)."""
+    version = f'{metadata.version("vl-convert-python")}-altair{metadata.version("altair")}'
     path = cache_dir / "vega" / f"vega-bundle-{version}.js"
     with _LOCK:
         if path.exists():
             return path
+        import altair
         import vl_convert as vlc
 
+        vl_version = ".".join(altair.SCHEMA_VERSION.lstrip("v").split(".")[:2])   # "5.20"
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(vlc.javascript_bundle(), encoding="utf-8")
+        tmp.write_text(vlc.javascript_bundle(vl_version=f"v{vl_version}"), encoding="utf-8")
         tmp.replace(path)
     return path
 

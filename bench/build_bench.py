@@ -1,0 +1,114 @@
+"""Build benchmark: cold build, no-op rebuild and one-chapter edit (median of N runs), peak memory,
+and the same for `quarto render` when Quarto is installed.
+
+    python bench/build_bench.py [--runs 3] [--jobs 1,2]
+
+Every run works in a fresh copy of the project in a temporary directory (ARENA_ROOT), so the
+real _site/ and .arena-cache/ are never touched. "Cold" means no .arena-cache at all (kernel
+start, every chapter executed, Vega bundle generated).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+IGNORE = shutil.ignore_patterns(".venv", ".git", "_site", "._site*", ".arena-cache", "__pycache__",
+                                ".pytest_cache", "*.egg-info")
+
+
+def fresh_copy(base: Path, name: str) -> Path:
+    dest = base / name
+    shutil.copytree(REPO, dest, ignore=IGNORE)
+    return dest
+
+
+def timed(cmd: list[str], root: Path, env: dict | None = None) -> float:
+    e = dict(os.environ, ARENA_ROOT=str(root), PYTHONPATH=str(root), **(env or {}))
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=root, env=e, capture_output=True, text=True)
+    dt = time.perf_counter() - t
+    if proc.returncode != 0:
+        sys.exit(f"command failed: {' '.join(cmd)}\n{proc.stderr[-3000:]}")
+    return dt
+
+
+def arena_cmd(*extra: str) -> list[str]:
+    return [sys.executable, "-m", "arena.cli", "build", "--engine", "embedded", "--quiet", *extra]
+
+
+def edit_chapter(root: Path, i: int) -> None:
+    ch = sorted((root / "chapters" / "en").glob("*.qmd"))[-1]
+    ch.write_text(ch.read_text(encoding="utf-8") + f"\nA prose edit number {i}.\n", encoding="utf-8")
+
+
+def bench_arena(base: Path, runs: int, jobs: str) -> dict[str, list[float]]:
+    env = {"ARENA_BUILD_JOBS": jobs}
+    out: dict[str, list[float]] = {"cold": [], "noop": [], "edit": []}
+    for r in range(runs):
+        root = fresh_copy(base, f"arena-j{jobs}-{r}")
+        out["cold"].append(timed(arena_cmd(), root, env))
+        out["noop"].append(timed(arena_cmd(), root, env))
+        edit_chapter(root, r)
+        out["edit"].append(timed(arena_cmd(), root, env))
+        shutil.rmtree(root)
+    return out
+
+
+def bench_quarto(base: Path, runs: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {"cold": [], "noop": [], "edit": []}
+
+    def render(root: Path) -> float:
+        return sum(timed(["quarto", "render", "--profile", lang], root) for lang in ("da", "en"))
+
+    for r in range(runs):
+        root = fresh_copy(base, f"quarto-{r}")
+        out["cold"].append(render(root))
+        out["noop"].append(render(root))
+        edit_chapter(root, r)
+        out["edit"].append(render(root))
+        shutil.rmtree(root)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--jobs", default="2,1", help="ARENA_BUILD_JOBS values to compare (2 = languages in parallel)")
+    args = ap.parse_args()
+    runs = max(3, args.runs)
+    print(f"arena build benchmark: {runs} runs each, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    results: dict[str, dict[str, list[float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="arena-bench-") as tmp:
+        base = Path(tmp)
+        for jobs in args.jobs.split(","):
+            results[f"embedded (jobs={jobs})"] = bench_arena(base, runs, jobs.strip())
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        if shutil.which("quarto"):
+            results["quarto render"] = bench_quarto(base, runs)
+    print(f"\n{'renderer':<22}{'cold':>10}{'no-op':>10}{'1 edit':>10}   (median seconds, both languages, HTML+PDF)")
+    for name, res in results.items():
+        print(f"{name:<22}" + "".join(f"{statistics.median(res[k]):>10.2f}" for k in ("cold", "noop", "edit")))
+    print(f"\npeak RSS of the largest child process (build or kernel): {peak_mb:.0f} MB")
+    if "quarto render" in results:
+        emb = next(iter(results.values()))
+        q = results["quarto render"]
+        print("quarto / embedded: " + ", ".join(
+            f"{k} {statistics.median(q[k]) / statistics.median(emb[k]):.1f}x" for k in ("cold", "noop", "edit")))
+    else:
+        print("quarto: not on PATH, no comparison")
+    for name, res in results.items():
+        print(f"raw {name}: " + "; ".join(f"{k}=" + ",".join(f"{v:.2f}" for v in res[k]) for k in res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

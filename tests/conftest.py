@@ -1,0 +1,46 @@
+"""Shared fixtures for the build tests: one built copy of the project per test session."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+IGNORE = shutil.ignore_patterns(".venv", ".git", "_site", "._site*", ".arena-cache", "__pycache__",
+                                ".pytest_cache", "*.egg-info", "bench", "tests")
+
+
+def run_build(root: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ARENA_ROOT=str(root), PYTHONPATH=str(root))
+    return subprocess.run([sys.executable, "-m", "arena.cli", "build", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def tree_hashes(path: Path) -> dict[str, str]:
+    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def copy_project(dest: Path, src: Path = REPO, with_outputs: bool = False) -> Path:
+    if with_outputs:
+        shutil.copytree(src, dest, symlinks=True)
+    else:
+        shutil.copytree(src, dest, ignore=IGNORE)
+        bundle = src / ".arena-cache" / "vega"      # the 3 s Vega bundle is a pure function of versions
+        if bundle.is_dir():
+            shutil.copytree(bundle, dest / ".arena-cache" / "vega")
+    return dest
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project with both languages built (HTML + PDF) by the embedded renderer."""
+    root = copy_project(tmp_path_factory.mktemp("built") / "arena")
+    proc = run_build(root, "--engine", "embedded", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    return root
