@@ -80,31 +80,60 @@ def _targets(published: pd.DataFrame) -> list[Target]:
     return out
 
 
-def generation_order(cb: Codebook) -> list[str]:
-    """Codebook order, except that a variable's filter variables (and, in a multiple-response
-    question, its exclusive options) come before it."""
-    order: list[str] = []
-    visiting: set[str] = set()
+def generation_order(cb: Codebook, targets: list[Target] = ()) -> list[str]:
+    """An order in which every variable comes after what it depends on.
 
-    def visit(vid: str) -> None:
-        if vid in order:
+    A variable comes after the variables of its filter and (in a multiple-response question)
+    after the exclusive options. A claim such as "55 % of those who agree with X agree with Y"
+    puts X before Y, so that Y can be solved *given* X: the outcome is generated last. Edges
+    that would close a cycle are ignored; ties keep the codebook order.
+    """
+    ids = list(cb.variables)
+    rank = {v: i for i, v in enumerate(ids)}
+    after: dict[str, set[str]] = {v: set() for v in ids}  # v -> variables that must come before v
+
+    def reaches(src: str, dst: str) -> bool:
+        stack, seen = [src], set()
+        while stack:
+            cur = stack.pop()
+            if cur == dst:
+                return True
+            if cur not in seen:
+                seen.add(cur)
+                stack.extend(after[cur])
+        return False
+
+    def add(before: str, later: str, hard: bool) -> None:
+        if before == later or before in after[later]:
             return
-        if vid in visiting:
-            raise ReconstructionError(f"codebook: circular filter involving {vid!r}")
-        visiting.add(vid)
-        var = cb.variables[vid]
+        if reaches(before, later):  # `later` already comes before `before`
+            if hard:
+                raise ReconstructionError(f"codebook: circular filter between {before!r} and {later!r}")
+            return
+        after[later].add(before)
+
+    for vid, var in cb.variables.items():
         deps = claims_mod.names_in(cb.populations[var.population].query)
         for hidden in var.hidden_codes:
             deps |= claims_mod.names_in(hidden.get("query", ""))
         if var.question_group and not var.exclusive:
             deps |= {v.id for v in cb.group(var.question_group) if v.exclusive}
-        for dep in sorted(deps & set(cb.variables), key=list(cb.variables).index):
-            visit(dep)
-        visiting.discard(vid)
-        order.append(vid)
+        for dep in deps & set(ids):
+            add(dep, vid, hard=True)
+    for t in targets:
+        outcome = claims_mod.names_in(t.numerator) & set(ids)
+        given = (claims_mod.names_in(t.population) | claims_mod.names_in(t.group)) & set(ids)
+        for g in sorted(given - outcome, key=rank.get):
+            for o in sorted(outcome, key=rank.get):
+                add(g, o, hard=False)
 
-    for vid in cb.variables:
-        visit(vid)
+    order: list[str] = []
+    placed: set[str] = set()
+    while len(order) < len(ids):
+        ready = [v for v in ids if v not in placed and after[v] <= placed]
+        nxt = min(ready, key=rank.get)
+        order.append(nxt)
+        placed.add(nxt)
     return order
 
 
@@ -313,7 +342,7 @@ class _Problem:
 def reconstruct(cb: Codebook, published: pd.DataFrame, n_respondents: int | None = None,
                 log=lambda msg: None) -> pd.DataFrame:
     targets = _targets(published)
-    order = generation_order(cb)
+    order = generation_order(cb, targets)
     position = {v: i for i, v in enumerate(order)}
     n = n_respondents or _total_respondents(published)
     df = pd.DataFrame({"resp_id": np.arange(1, n + 1)})

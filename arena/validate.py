@@ -251,7 +251,7 @@ def _needed_columns(e: dict, all_cols: list[str]) -> tuple[str, ...] | None:
     return tuple(sorted(set(cols), key=all_cols.index))
 
 
-def _group(exps: list[dict], all_cols: list[str], width: int = 12) -> dict[tuple | None, list[int]]:
+def _group(exps: list[dict], all_cols: list[str], width: int = 12) -> list[tuple[tuple | None, list[int]]]:
     """Batches of expectations, each with the (few) columns it needs.
 
     Each GE run has a fixed cost (~0.1 s) and each row_condition a cost that grows with the number of
@@ -262,23 +262,23 @@ def _group(exps: list[dict], all_cols: list[str], width: int = 12) -> dict[tuple
         need = _needed_columns(e, all_cols)
         key = None if need is None else tuple(ex.query_columns(e["kwargs"].get("row_condition", ""), all_cols))
         by_query.setdefault(key, []).append(i)
-    groups: dict[tuple | None, list[int]] = {}
+    groups: list[tuple[tuple | None, list[int]]] = []
     for key, idxs in by_query.items():
         if key is None:
-            groups[None] = idxs
+            groups.append((None, idxs))
             continue
         cols: list[str] = []
         batch: list[int] = []
         for i in idxs:
             need = [c for c in _needed_columns(exps[i], all_cols) if c not in cols]
             if batch and len(cols) + len(need) > width:
-                groups[tuple(sorted(cols, key=all_cols.index))] = batch
+                groups.append((tuple(sorted(cols, key=all_cols.index)), batch))
                 cols, batch = [], []
                 need = list(_needed_columns(exps[i], all_cols))
             cols += need
             batch.append(i)
         if batch:
-            groups[tuple(sorted(cols, key=all_cols.index))] = groups.get(tuple(sorted(cols, key=all_cols.index)), []) + batch
+            groups.append((tuple(sorted(cols, key=all_cols.index)), batch))
     return groups
 
 
@@ -307,7 +307,7 @@ def run_suites(df: pd.DataFrame, suites: dict[str, dict]) -> list[dict]:
         full = ex.to_gx_suite(data, source=f"expectations/{name}.json")
         groups = _group(data["expectations"], all_cols)
         out: list[dict | None] = [None] * len(data["expectations"])
-        for cols, idxs in groups.items():
+        for cols, idxs in groups:
             n_run += 1
             objs = []
             for i in idxs:
