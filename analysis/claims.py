@@ -51,7 +51,9 @@ def mask(df: pd.DataFrame, query: str) -> np.ndarray:
     """Rows that satisfy `query` (all rows for an empty query). Missing values never match `==`/`in`."""
     if not query or not query.strip():
         return np.ones(len(df), dtype=bool)
-    result = df.eval(query, engine="python")
+    # Only the named columns: pandas builds a resolver for every column on each eval.
+    cols = [c for c in df.columns if c in names_in(query)]
+    result = df[cols].eval(query, engine="python")
     return np.asarray(pd.Series(result, index=df.index).fillna(False), dtype=bool)
 
 

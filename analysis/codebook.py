@@ -1,7 +1,6 @@
 """The codebook: survey variables, answer scales and populations, read from YAML.
 
-The codebook is written in parts (`data/codebook/parts/*.yaml`, base first) and merged into one
-reviewed file, `data/codebook/codebook.yaml`. Everything downstream reads the merged file.
+One reviewed file, `data/codebook/codebook.yaml`; everything downstream reads it through `load`.
 """
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 ROOT = Path(os.environ.get("ARENA_ROOT", Path(__file__).resolve().parent.parent))
 DATA = ROOT / "data"
-CODEBOOK_PARTS = DATA / "codebook" / "parts"
 CODEBOOK = DATA / "codebook" / "codebook.yaml"
 PUBLISHED = DATA / "published" / "published.csv"
 RAW = DATA / "raw" / "survey.csv"

@@ -166,28 +166,20 @@ class _Problem:
         # Evaluate every claim once per candidate code, with V set to that code for the asked rows.
         pop_bits, num_bits, grp_bits = [], [], []
         self.const = []  # contributions of rows outside the population of V (their V is empty)
-        work = df.copy()
         outside = ~self.asked
         for t in targets:
-            per_code_pop, per_code_num, per_code_grp = [], [], []
-            for code in self.codes:
-                work.loc[self.asked, vid] = code
-                pop = claims_mod.mask(work, t.population)
-                num = pop & claims_mod.mask(work, t.numerator)
-                grp = claims_mod.mask(work, t.group) if t.group else np.ones(len(df), dtype=bool)
-                per_code_pop.append(pop)
-                per_code_num.append(num)
-                per_code_grp.append(grp)
-            c_pop, c_num, c_grp = per_code_pop[0], per_code_num[0], per_code_grp[0]
+            pop = self._per_code(df, t.population)
+            num = pop & self._per_code(df, t.numerator)
+            grp = self._per_code(df, t.group) if t.group else np.ones_like(pop)
+            c_pop, c_num, c_grp = pop[:, 0], num[:, 0], grp[:, 0]
             self.const.append((
                 int((c_pop & outside).sum()), int((c_num & outside).sum()),
                 int((c_pop & c_grp & outside).sum()), int((c_num & c_grp & outside).sum()),
                 int((c_pop & ~c_grp & outside).sum()), int((c_num & ~c_grp & outside).sum()),
             ))
-            pop_bits.append(np.stack(per_code_pop, axis=1)[rows])
-            num_bits.append(np.stack(per_code_num, axis=1)[rows])
-            grp_bits.append(np.stack(per_code_grp, axis=1)[rows])
-        work.loc[self.asked, vid] = np.nan
+            pop_bits.append(pop[rows])
+            num_bits.append(num[rows])
+            grp_bits.append(grp[rows])
 
         # Atoms: asked respondents that every claim, the council type and the activity status
         # treat alike (the last two so that codes are spread evenly across them).
@@ -230,6 +222,26 @@ class _Problem:
             num = num_bits[i][first_idx].astype(float).ravel()
             grp = grp_bits[i][first_idx].astype(float).ravel()
             self.coef.append((pop, num, grp))
+
+    def _per_code(self, df: pd.DataFrame, query: str) -> np.ndarray:
+        """query evaluated with V set to each candidate code (for the asked rows): (rows, codes)."""
+        names = claims_mod.names_in(query)
+        k = len(self.codes)
+        if self.vid not in names:
+            return np.repeat(claims_mod.mask(df, query)[:, None], k, axis=1)
+        out = np.empty((len(df), k), dtype=bool)
+        if names == {self.vid}:
+            # Depends on V alone: one tiny evaluation per code instead of one over all rows.
+            for j, code in enumerate(self.codes):
+                hit = bool(claims_mod.mask(pd.DataFrame({self.vid: [float(code)]}), query)[0])
+                miss = bool(claims_mod.mask(pd.DataFrame({self.vid: [np.nan]}), query)[0])
+                out[:, j] = np.where(self.asked, hit, miss)
+            return out
+        work = df.copy()
+        for j, code in enumerate(self.codes):
+            work.loc[self.asked, self.vid] = code
+            out[:, j] = claims_mod.mask(work, query)
+        return out
 
     def _claim_rows(self, i: int):
         """Linear constraints (A, lb, ub) for claim i over the x variables."""
