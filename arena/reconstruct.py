@@ -152,10 +152,10 @@ class _Problem:
         self.codes = [c.code for c in scale.codes if c.kind != "no_answer"]
         self.asked = claims_mod.mask(df, cb.populations[var.population].query)
         forced_zero = np.zeros(len(df), dtype=bool)
-        if var.question_group and not var.exclusive:
-            # Someone who chose "don't know"/"none" chose no other option.
+        if var.question_group:
+            # Someone who chose "don't know"/"none" chose no other option (exclusive ones included).
             for other in cb.group(var.question_group):
-                if other.exclusive:
+                if other.exclusive and other.id != vid:
                     forced_zero |= df[other.id].to_numpy() == 1
         hidden = [(claims_mod.mask(df, h.get("query", "")), set(h["codes"])) for h in var.hidden_codes]
 

@@ -28,6 +28,7 @@ CODEBOOK = {
         {"id": "item", "scale": "agree", "population": "all", "question": {"da": "i", "en": "i"}},
         {"id": "opt_a", "kind": "multi_option", "question_group": "g", "scale": "selected", "population": "active", "question": {"da": "a", "en": "a"}},
         {"id": "opt_dk", "kind": "multi_option", "question_group": "g", "scale": "selected", "population": "active", "exclusive": True, "question": {"da": "d", "en": "d"}},
+        {"id": "opt_none", "kind": "multi_option", "question_group": "g", "scale": "selected", "population": "active", "exclusive": True, "question": {"da": "n", "en": "n"}},
     ],
 }
 
@@ -45,6 +46,7 @@ act_if_disagree,,published,active,"item in [1, 2]",,active == 1,pct,64,,,,,x:10,
 agree_gt,,published,item,,active == 1,"item in [3, 4]",diff_gt,,,,,,x:11,
 opt_a,,published,opt_a,active == 1,,opt_a == 1,range,,40,50,knap halvdelen,,x:12,
 opt_dk,,published,opt_dk,active == 1,,opt_dk == 1,pct,5,,,,,x:13,
+opt_none,,published,opt_none,active == 1,,opt_none == 1,pct,8,,,,,x:14,
 """
 
 
@@ -89,6 +91,8 @@ def test_filters_and_exclusive_options():
     assert df.loc[df.active == 0, "opt_a"].isna().all()  # not asked
     assert df.loc[df.active == 1, "opt_a"].notna().all()
     assert not ((df.opt_dk == 1) & (df.opt_a == 1)).any()
+    assert not ((df.opt_none == 1) & (df.opt_a == 1)).any()
+    assert not ((df.opt_dk == 1) & (df.opt_none == 1)).any()  # two exclusive options never together
     assert not (df["item"] == 9).any()  # no invented item non-response
 
 
@@ -97,7 +101,7 @@ def test_byte_identical_output():
     a = reconstruct.to_csv_bytes(reconstruct.reconstruct(cb, published), cb.columns)
     b = reconstruct.to_csv_bytes(reconstruct.reconstruct(cb, published), cb.columns)
     assert a == b
-    assert a.startswith(b"resp_id,council,active,item,opt_a,opt_dk\n")
+    assert a.startswith(b"resp_id,council,active,item,opt_a,opt_dk,opt_none\n")
 
 
 def test_conflicting_claims_are_named():

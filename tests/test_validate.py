@@ -313,7 +313,6 @@ def test_out_of_order_columns(project, capsys):
 # ---------------------------------------------------------------- the shipped data
 
 
-@pytest.mark.skipif(not paths.RAW.exists(), reason="data/raw/survey.csv not generated yet (arena reconstruct)")
 def test_shipped_survey_passes():
     result = v.validate(paths.RAW, use_cache=False)
     assert result.ok, "\n".join(result.problems)
