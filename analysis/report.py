@@ -141,7 +141,8 @@ def recompute(claim: pd.Series, data: pd.DataFrame, published: pd.DataFrame) -> 
                                 & (published.population == "")].iloc[0].value)
         invited = [float(v) for v in frame.value]
         if abs(sum(invited) - 100) < 0.5:  # shares in per cent → counts of all invited
-            invited = [v / 100 * total for v in invited]
+            # Shares of all invited → whole persons (the printed shares have one decimal).
+            invited = [half_up(v / 100 * total) for v in invited]
         responded = [claims_mod.share(data, "", q).count for q in frame.numerator]
         result = stats.compare_groups([responded, [i - r for i, r in zip(invited, responded)]])
         return Value(cid, unit, result.p, None, len(data), p=result.p, test="chi2")

@@ -98,6 +98,8 @@ def main(args: argparse.Namespace) -> int:
         print("error: --engine quarto: `quarto` is not on PATH", file=sys.stderr)
         return 2
     if engine == "quarto" or (engine == "auto" and quarto):
+        if not _validated(quiet):
+            return 1
         return build_quarto(root, langs, formats, quiet, quarto)
 
     cache_dir = root / ".arena-cache"
@@ -116,6 +118,9 @@ def main(args: argparse.Namespace) -> int:
              or not _outputs_exist(site, root, [l], formats)]
     stale = stale or langs
     rep = Reporter(quiet)
+    with timer(rep, "validate data"):
+        if not _validated(quiet):
+            return 1
     if stale != langs:
         rep.info(f"up to date: {', '.join(l for l in langs if l not in stale)}")
     try:
@@ -128,6 +133,21 @@ def main(args: argparse.Namespace) -> int:
     save_json(stamps_file, stamps)
     rep.summary(time.perf_counter() - t0)
     return 0
+
+
+def _validated(quiet: bool) -> bool:
+    """Validate once per data version (cached by hash) before anything is computed: bad data
+    stops the build with file, column, rows and rule, and _site is not touched."""
+    from arena import validate as validation
+
+    try:
+        validation.ensure_valid()
+    except validation.ValidationFailed as exc:
+        for problem in exc.result.problems:
+            print(problem, file=sys.stderr)
+        print(exc.result.summary() + "; nothing was built", file=sys.stderr)
+        return False
+    return True
 
 
 def _outputs_exist(site: Path, root: Path, langs: list[str], formats: list[str]) -> bool:
