@@ -254,9 +254,21 @@ def download_table(fig_id: str, lang: str, r: Report) -> pd.DataFrame:
         t["group"] = [_group_label(r, g) for g in t["group"]]
     cols = ["item", "group", "answer", "count", "base", "percent", "ci_low", "ci_high", "small_base", "small_cell"]
     out = t[[c for c in cols if c in t]].copy()
+    if out["group"].isna().all():
+        out = out.drop(columns=["group"])
     for c in ("percent", "ci_low", "ci_high"):
         out[c] = out[c].map(lambda x: half_up(x, 1))
-    return out.reset_index(drop=True)
+    return out.reset_index(drop=True).rename(columns=COLUMN_NAMES[lang])
+
+
+COLUMN_NAMES = {
+    "da": {"item": "Spørgsmål", "group": "Gruppe", "answer": "Svar", "count": "Antal", "base": "Grundlag",
+           "percent": "Procent", "ci_low": "KI nedre", "ci_high": "KI øvre", "small_base": "Lille grundlag",
+           "small_cell": "Lille celle"},
+    "en": {"item": "Question", "group": "Group", "answer": "Answer", "count": "Count", "base": "Base",
+           "percent": "Per cent", "ci_low": "CI low", "ci_high": "CI high", "small_base": "Small base",
+           "small_cell": "Small cell"},
+}
 
 
 def display(fig_id: str, lang: str, r: Report):

@@ -109,6 +109,27 @@ class Value:
     test: str | None = None
 
 
+_MASKS: dict[tuple[int, str], tuple[pd.DataFrame, np.ndarray]] = {}
+
+
+def _mask(data: pd.DataFrame, query: str) -> np.ndarray:
+    # Respondent data read by Report is never modified, so a query's rows can be remembered
+    # (the frame is kept with its masks, so its id cannot be reused by another frame).
+    key = (id(data), query)
+    hit = _MASKS.get(key)
+    if hit is None or hit[0] is not data:
+        hit = _MASKS[key] = (data, claims_mod.mask(data, query))
+    return hit[1]
+
+
+def _share(data: pd.DataFrame, population: str, numerator: str, group: str = "") -> claims_mod.Share:
+    pop = _mask(data, population)
+    if group:
+        pop = pop & _mask(data, group)
+    num = pop & _mask(data, numerator)
+    return claims_mod.Share(int(num.sum()), int(pop.sum()))
+
+
 def recompute(claim: pd.Series, data: pd.DataFrame, published: pd.DataFrame) -> Value:
     """The value of one published row, recomputed from respondent data."""
     from analysis import stats
@@ -116,12 +137,12 @@ def recompute(claim: pd.Series, data: pd.DataFrame, published: pd.DataFrame) -> 
     unit = claim.unit
     cid = claim.claim_id
     if unit in ("pct", "pct1", "range", "count"):
-        s = claims_mod.share(data, claim.population, claim.numerator)
+        s = _share(data, claim.population, claim.numerator)
         value = float(s.count) if unit == "count" else s.percent
         return Value(cid, unit, value, s.count, s.base)
     if unit in ("diff_gt", "signif"):
-        inside = claims_mod.share(data, claim.population, claim.numerator, claim.group)
-        outside = claims_mod.share(data, claim.population, claim.numerator, f"not ({claim.group})")
+        inside = _share(data, claim.population, claim.numerator, claim.group)
+        outside = _share(data, claim.population, claim.numerator, f"not ({claim.group})")
         table = [[inside.count, inside.base - inside.count], [outside.count, outside.base - outside.count]]
         result = stats.compare_groups(table)
         test = "fisher" if result.test == "fisher" else ("chi2_yates" if result.correction else "chi2")
@@ -131,7 +152,7 @@ def recompute(claim: pd.Series, data: pd.DataFrame, published: pd.DataFrame) -> 
         frame = published[(published.unit == "frame") & (published.variable == claim.variable)
                           & (published.numerator == claim.population)]
         invited = float(frame.iloc[0].value)
-        s = claims_mod.share(data, claim.population, claim.numerator)
+        s = _share(data, claim.population, claim.numerator)
         rate = 100 * s.count / invited
         return Value(cid, unit, rate if unit == "rate" else 100 - rate, s.count, int(invited))
     if unit in ("gof", "gof_ns"):
@@ -143,7 +164,7 @@ def recompute(claim: pd.Series, data: pd.DataFrame, published: pd.DataFrame) -> 
         if abs(sum(invited) - 100) < 0.5:  # shares in per cent → counts of all invited
             # Shares of all invited → whole persons (the printed shares have one decimal).
             invited = [half_up(v / 100 * total) for v in invited]
-        responded = [claims_mod.share(data, "", q).count for q in frame.numerator]
+        responded = [_share(data, "", q).count for q in frame.numerator]
         result = stats.compare_groups([responded, [i - r for i, r in zip(invited, responded)]])
         return Value(cid, unit, result.p, None, len(data), p=result.p, test="chi2")
     if unit in ("frame", "external"):

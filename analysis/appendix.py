@@ -1,0 +1,125 @@
+"""Tables for the appendices: codebook, figure tables, reconciliation, data validation."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import fmt
+from analysis.report import Report, figure_specs
+
+HEAD = {
+    "da": {"variable": "Variabel", "question": "Spørgsmål", "asked": "Stillet til", "codes": "Svarkoder",
+           "claim": "Nøgle", "source": "Kilde (linje)", "printed": "Trykt", "recomputed": "Genberegnet",
+           "status": "Status", "note": "Begrundelse", "suite": "Regelsæt", "rules": "Regler", "passed": "Overholdt",
+           "type": "Regeltype"},
+    "en": {"variable": "Variable", "question": "Question", "asked": "Asked of", "codes": "Answer codes",
+           "claim": "Key", "source": "Source (line)", "printed": "Printed", "recomputed": "Recomputed",
+           "status": "Status", "note": "Reasoning", "suite": "Suite", "rules": "Rules", "passed": "Passed",
+           "type": "Rule type"},
+}
+STATUS_WORDS = {
+    "da": {"match": "stemmer", "assumption": "antagelse", "inconsistent": "modstrid i kilden",
+           "not recomputed": "ikke genberegnet", "MISMATCH": "AFVIGER"},
+    "en": {"match": "match", "assumption": "assumption", "inconsistent": "source inconsistency",
+           "not recomputed": "not recomputed", "MISMATCH": "MISMATCH"},
+}
+
+
+def codebook_table(r: Report) -> pd.DataFrame:
+    h = HEAD[r.lang]
+    rows = []
+    for v in r.codebook.variables.values():
+        scale = r.codebook.scales[v.scale]
+        codes = "; ".join(f"{c.code} = {c.label(r.lang)}" for c in scale.codes)
+        pop = r.codebook.populations[v.population]
+        rows.append({h["variable"]: v.id, h["question"]: v.question[r.lang],
+                     h["asked"]: getattr(pop, r.lang), h["codes"]: codes})
+    return pd.DataFrame(rows)
+
+
+def figure_list(r: Report) -> list[tuple[str, str]]:
+    """(figure id, title) in report order."""
+    return [(fid, spec["title"][r.lang]) for fid, spec in figure_specs().items()]
+
+
+def reconciliation_counts(table: pd.DataFrame) -> dict[str, int]:
+    from analysis import reconcile
+
+    return reconcile.summary(table)
+
+
+def reconciliation_table(table: pd.DataFrame, lang: str, statuses: tuple[str, ...]) -> pd.DataFrame:
+    h, words = HEAD[lang], STATUS_WORDS[lang]
+    t = table[table["status"].isin(statuses)]
+    return pd.DataFrame({
+        h["claim"]: t["claim_id"],
+        h["source"]: [s.replace("001_59fcf0b10ba7b2e6.txt:", "") for s in t["source"]],
+        h["printed"]: t["printed"],
+        h["recomputed"]: [_fmt_recomputed(v, u, lang) for v, u in zip(t["recomputed"], t["unit"])],
+        h["status"]: [words[s] for s in t["status"]],
+    })
+
+
+def inconsistencies(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    h = HEAD[lang]
+    t = table[table["status"] == "inconsistent"]
+    return pd.DataFrame({h["claim"]: t["claim_id"],
+                         h["source"]: [s.replace("001_59fcf0b10ba7b2e6.txt:", "") for s in t["source"]],
+                         h["printed"]: t["printed"], h["note"]: t["note"]})
+
+
+def _fmt_recomputed(value, unit: str, lang: str) -> str:
+    if value is None or value != value:
+        return ""
+    if unit in ("pct", "range", "diff_gt"):
+        return fmt.percent(value, lang, 1)
+    if unit in ("pct1", "rate", "nonresponse"):
+        return fmt.percent(value, lang, 2)
+    if unit in ("signif", "gof", "gof_ns"):
+        return fmt.p_value(value, lang)
+    return fmt.number(value, lang)
+
+
+def validation_result(root: str):
+    """The validation result for the shipped data (cached by data hash; the build ran it)."""
+    from arena import validate
+
+    return validate.ensure_valid(Path(root) / "data" / "raw" / "survey.csv")
+
+
+def validation_summary(result, lang: str) -> pd.DataFrame:
+    h = HEAD[lang]
+    t = pd.DataFrame(result.results)
+    g = t.groupby(["suite", "type"], sort=True).agg(rules=("success", "size"), passed=("success", "sum")).reset_index()
+    return pd.DataFrame({h["suite"]: g["suite"], h["type"]: g["type"], h["rules"]: g["rules"],
+                         h["passed"]: g["passed"].astype(int)})
+
+
+def json_dump(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True)
+
+
+class Download:
+    """A download link shown on the website only (the PDF cannot carry the file)."""
+
+    def __init__(self, text: str, filename: str, label: str, mime: str = "text/csv"):
+        self.text, self.filename, self.label, self.mime = text, filename, label, mime
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import html
+        import urllib.parse
+
+        href = f"data:{self.mime};charset=utf-8,{urllib.parse.quote(self.text)}"
+        return {"text/html": f'<p class="arena-download"><a download="{html.escape(self.filename)}" '
+                             f'href="{href}">{html.escape(self.label)}</a></p>'}
+
+
+from analysis.tables import SMALL_BASE, SMALL_CELL  # noqa: E402  (re-exported for the chapters)
+
+CI_LEVEL = 0.95  # Wilson intervals use alpha = 0.05 (analysis.stats.wilson_ci)
+
+
+def ci_level(r: Report) -> str:
+    return fmt.percent(100 * CI_LEVEL, r.lang)
