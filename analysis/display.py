@@ -228,23 +228,3 @@ _EXAMPLE = {
            "alt": "Bar chart of an example with three groups: Municipal 62%, Regional 48%, All 61%."},
 }
 
-
-def example_figure(lang: str | None = None, fig_id: str = "fig-example") -> Figure:
-    """A tiny chart from a 3-row aggregated table: proves the chart path end to end."""
-    import altair as alt
-    import pandas as pd
-
-    lang = lang or current_lang()
-    w = _EXAMPLE[lang]
-    frame = pd.DataFrame({w["cat"]: w["groups"], w["share"]: [0.62, 0.48, 0.61]})
-    chart = (
-        alt.Chart(frame)
-        .mark_bar(color="#2b6a99")
-        .encode(
-            x=alt.X(f"{w['share']}:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y(f"{w['cat']}:N", sort=None, title=None),
-            tooltip=[alt.Tooltip(f"{w['cat']}:N"), alt.Tooltip(f"{w['share']}:Q", format=".0%")],
-        )
-        .properties(width=420, height=110)
-    )
-    return Figure.from_chart(chart, alt_text=w["alt"], lang=lang, table=frame, fig_id=fig_id)
