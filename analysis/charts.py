@@ -220,7 +220,7 @@ def likert_diverging(
                 axis=alt.Axis(labelExpr="format(abs(datum.value) / 100, '.0%')", values=_ticks(reach), grid=True, domain=False)),
         x2="x_end:Q",
         color=alt.Color("category:N", sort=order, scale=alt.Scale(domain=order, range=palette),
-                        legend=alt.Legend(title=None, orient="bottom", direction="horizontal", symbolLimit=0,
+                        legend=alt.Legend(title=None, orient="bottom", direction="horizontal", symbolLimit=0, labelLimit=320,
                                           columns=_legend_columns(order, main_width))),
         order=alt.Order("code:Q"),
         tooltip=[alt.Tooltip("item:N"), alt.Tooltip("category:N"), alt.Tooltip("value:N")],

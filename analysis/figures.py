@@ -35,8 +35,13 @@ def _population_query(r: Report, s: dict) -> str:
 
 
 def _label(r: Report, variable: str) -> str:
-    """Item label: the question text (battery items) in the report's language."""
-    return r.codebook.variables[variable].question[r.lang]
+    """Item label: the question text in the report's language; for an option of a
+    multiple-response question only the option (the text after the question's dash)."""
+    var = r.codebook.variables[variable]
+    text = var.question[r.lang]
+    if var.kind == "multi_option" and " – " in text:
+        return text.rsplit(" – ", 1)[1]
+    return text
 
 
 def _code_labels(r: Report, variable: str) -> dict:
@@ -149,8 +154,19 @@ def _placeholders(fig_id: str, r: Report) -> dict:
     if hide and s["chart"] in ("likert", "single") and "code" in t:
         hidden = t[t["code"].isin(hide)] if s["chart"] == "likert" else t[t["category"].isin(hide)]
         per_item = hidden.groupby("item")["percent"].sum()
-        parts = [fmt.percent(p, r.lang) for p in per_item]
-        values["hidden_pct"] = " / ".join(dict.fromkeys(parts)) if parts else fmt.percent(0, r.lang)
+        # In the figure's item order, one share per item (equal shares are not merged).
+        order = [i for i in dict.fromkeys(t["item"]) if i in per_item.index]
+        parts = [fmt.percent(per_item[i], r.lang) for i in order]
+        values["hidden_pct"] = " / ".join(parts) if parts else fmt.percent(0, r.lang)
+    elif s.get("hide_options") and s["chart"] in ("bars", "grouped_bars"):
+        pop = _population_query(r, s)
+        by = "council" if s.get("by") == "council" else None
+        full = tables.multi_response(r.data, r.codebook, s["question_group"], pop or None, by=by)
+        per_group = []
+        for _, g in full.groupby("group", dropna=False, sort=True):
+            share = dict(zip(g["option"], g["percent"]))
+            per_group.append(" / ".join(fmt.percent(share[o], r.lang) for o in s["hide_options"]))
+        values["hidden_pct"] = "; ".join(per_group)
     else:
         values["hidden_pct"] = ""
     if "group" in t and t["group"].notna().any():
@@ -200,12 +216,16 @@ def chart(fig_id: str, r: Report):
         var = s["variables"][0]
         labels = _code_labels(r, var)
         hide = set(s.get("hide_codes") or [])
-        shown = t[~t["category"].isin(hide) & (t["count"] > 0) | (t["kind"] == "substantive")]
-        shown = shown[~shown["category"].isin(hide)].copy()
+        shown = t[~t["category"].isin(hide)].copy()
+        # A "don't know" nobody chose is not drawn; nor is a code a group was never offered.
+        used = shown.groupby("category")["count"].transform("sum") > 0
+        shown = shown[(shown["kind"] == "substantive") | used]
+        for h in r.codebook.variables[var].hidden_codes:
+            groups = r.data[mask(r.data, h.get("query", ""))]["council"].dropna().unique()
+            shown = shown[~(shown["category"].isin(h["codes"]) & shown["group"].isin(groups))]
         shown["label"] = [labels[int(c)] for c in shown["category"]]
         if shown["group"].notna().any():
             shown["group_label"] = [_group_label(r, g) for g in shown["group"]]
-            shown = shown[~((shown["count"] == 0) & (shown["kind"] != "substantive"))]
             return charts.bars(shown, r.lang, ttl, color_by="group_label")
         return charts.bars(shown, r.lang, ttl)
     if kind in ("bars", "grouped_bars"):

@@ -16,6 +16,7 @@ the rows behind it. Figures are described in `analysis/figures.yaml`.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -107,6 +108,7 @@ class Value:
     base: int | None
     p: float | None = None
     test: str | None = None
+    printed_as_percent: bool = False
 
 
 _MASKS: dict[tuple[int, str], tuple[pd.DataFrame, np.ndarray]] = {}
@@ -166,9 +168,11 @@ def recompute(claim: pd.Series, data: pd.DataFrame, published: pd.DataFrame) -> 
             invited = [half_up(v / 100 * total) for v in invited]
         responded = [_share(data, "", q).count for q in frame.numerator]
         result = stats.compare_groups([responded, [i - r for i, r in zip(invited, responded)]])
-        return Value(cid, unit, result.p, None, len(data), p=result.p, test="chi2")
+        test = "fisher" if result.test == "fisher" else ("chi2_yates" if result.correction else "chi2")
+        return Value(cid, unit, result.p, None, len(data), p=result.p, test=test)
     if unit in ("frame", "external"):
-        return Value(cid, unit, float(claim.value), None, None)
+        as_percent = bool(re.search(r"%|pct|procent|percent", str(claim.printed), re.I))
+        return Value(cid, unit, float(claim.value), None, None, printed_as_percent=as_percent)
     raise ValueError(f"{cid}: unit {unit!r} cannot be recomputed")
 
 
@@ -177,6 +181,8 @@ def format_value(v: Value, lang: str) -> str:
         return fmt.percent(v.value, lang)
     if v.unit in ("pct1", "rate", "nonresponse"):
         return fmt.percent(v.value, lang, 1)
+    if v.unit in ("frame", "external") and v.printed_as_percent:
+        return fmt.percent(v.value, lang, 0 if float(v.value).is_integer() else 1)
     if v.unit in ("count", "frame"):
         return fmt.number(v.value, lang, 0 if float(v.value).is_integer() else 1)
     if v.unit in ("diff_gt",):
