@@ -292,27 +292,19 @@ COLUMN_NAMES = {
 
 
 def display(fig_id: str, lang: str, r: Report):
+    """The figure as placed in a chapter: the caption (Quarto's fig-cap) carries the title, so
+    the chart shows no title of its own; the note (base, what is not drawn) sits under the
+    chart inside the graphic, so the website and the PDF show the same thing."""
+    import altair as alt
+
     from analysis.display import Figure
 
-    c = chart(fig_id, r)
-    alt_text = f"{title(fig_id, r)}. {note(fig_id, r)}"
-    return FigureWithNote(Figure.from_chart(c, alt_text, lang=lang, table=download_table(fig_id, lang, r),
-                                            fig_id=fig_id), note(fig_id, r))
-
-
-class FigureWithNote:
-    """The chart followed by its note (base, what is not shown), in both output formats."""
-
-    def __init__(self, figure, note_text: str):
-        self.figure = figure
-        self.note = note_text
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        import html
-
-        bundle = self.figure._repr_mimebundle_(include, exclude)
-        bundle["text/html"] += f'\n<p class="arena-figure-note">{html.escape(self.note)}</p>'
-        return bundle
+    text = note(fig_id, r)
+    c = chart(fig_id, r).properties(title=alt.TitleParams(
+        text=charts._wrap(text, 100), orient="bottom", anchor="start", offset=16,
+        color=charts.MUTED, fontSize=11, fontWeight="normal", lineHeight=15))
+    alt_text = f"{title(fig_id, r)}. {text}"
+    return Figure.from_chart(c, alt_text, lang=lang, table=download_table(fig_id, lang, r), fig_id=fig_id)
 
 
 from analysis.rounding import half_up  # noqa: E402  (kept at the end: used only by download_table)
