@@ -112,8 +112,13 @@ class Download:
         import urllib.parse
 
         href = f"data:{self.mime};charset=utf-8,{urllib.parse.quote(self.text)}"
+        # No text/plain: the PDF takes the (empty) Markdown and shows nothing.
         return {"text/html": f'<p class="arena-download"><a download="{html.escape(self.filename)}" '
-                             f'href="{href}">{html.escape(self.label)}</a></p>'}
+                             f'href="{href}">{html.escape(self.label)}</a></p>',
+                "text/markdown": ""}
+
+    def __repr__(self) -> str:
+        return f"Download({self.filename!r})"
 
 
 from analysis.tables import SMALL_BASE, SMALL_CELL  # noqa: E402  (re-exported for the chapters)
