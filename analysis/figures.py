@@ -151,7 +151,7 @@ def _placeholders(fig_id: str, r: Report) -> dict:
     t = table(fig_id, r)
     values = {"n": fmt.number(base_n(fig_id, r), r.lang), "period": PERIOD[r.lang], "top": s.get("top") or ""}
     hide = set(s.get("hide_codes") or [])
-    if hide and s["chart"] in ("likert", "single") and "code" in t:
+    if hide and s["chart"] in ("likert", "single"):
         hidden = t[t["code"].isin(hide)] if s["chart"] == "likert" else t[t["category"].isin(hide)]
         per_item = hidden.groupby("item")["percent"].sum()
         # In the figure's item order, one share per item (equal shares are not merged).
