@@ -70,6 +70,18 @@ def inconsistencies(table: pd.DataFrame, lang: str) -> pd.DataFrame:
                          h["printed"]: t["printed"], h["note"]: t["note"]})
 
 
+def inconsistencies_markdown(table: pd.DataFrame, lang: str) -> str:
+    """The inconsistencies as a list (long reasoning reads badly in a narrow table column)."""
+    h = HEAD[lang]
+    t = table[table["status"] == "inconsistent"]
+    items = []
+    for row in t.itertuples(index=False):
+        lines = row.source.replace("001_59fcf0b10ba7b2e6.txt:", "")
+        line_word, printed_word = ("linje", "trykt") if lang == "da" else ("line", "printed")
+        items.append(f"- **`{row.claim_id}`** ({line_word} {lines}; {printed_word} «{row.printed}»): {row.note}")
+    return "\n".join(items)
+
+
 def _fmt_recomputed(value, unit: str, lang: str) -> str:
     if value is None or value != value:
         return ""
