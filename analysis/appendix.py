@@ -1,13 +1,13 @@
 """Tables for the appendices: codebook, figure tables, reconciliation, data validation."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import fmt
 from analysis.report import Report, figure_specs
+from analysis.tables import SMALL_BASE, SMALL_CELL  # noqa: F401  (the chapters quote the thresholds)
 
 HEAD = {
     "da": {"variable": "Variabel", "question": "Spørgsmål", "asked": "Stillet til", "codes": "Svarkoder",
@@ -62,17 +62,8 @@ def reconciliation_table(table: pd.DataFrame, lang: str, statuses: tuple[str, ..
     })
 
 
-def inconsistencies(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    h = HEAD[lang]
-    t = table[table["status"] == "inconsistent"]
-    return pd.DataFrame({h["claim"]: t["claim_id"],
-                         h["source"]: [s.replace("001_59fcf0b10ba7b2e6.txt:", "") for s in t["source"]],
-                         h["printed"]: t["printed"], h["note"]: t["note"]})
-
-
 def inconsistencies_markdown(table: pd.DataFrame, lang: str) -> str:
     """The inconsistencies as a list (long reasoning reads badly in a narrow table column)."""
-    h = HEAD[lang]
     t = table[table["status"] == "inconsistent"]
     items = []
     for row in t.itertuples(index=False):
@@ -109,10 +100,6 @@ def validation_summary(result, lang: str) -> pd.DataFrame:
                          h["passed"]: g["passed"].astype(int)})
 
 
-def json_dump(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True)
-
-
 class Download:
     """A download link shown on the website only (the PDF cannot carry the file)."""
 
@@ -132,8 +119,6 @@ class Download:
     def __repr__(self) -> str:
         return f"Download({self.filename!r})"
 
-
-from analysis.tables import SMALL_BASE, SMALL_CELL  # noqa: E402  (re-exported for the chapters)
 
 CI_LEVEL = 0.95  # Wilson intervals use alpha = 0.05 (analysis.stats.wilson_ci)
 

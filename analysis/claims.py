@@ -19,8 +19,6 @@ COLUMNS = [
 ]
 STATUSES = ("published", "assumption", "inconsistent")
 UNITS = ("pct", "pct1", "count", "range", "diff_gt", "signif", "rate", "nonresponse", "frame", "gof", "gof_ns", "external")
-# Units whose value is recomputed from respondent rows as a share or count.
-SHARE_UNITS = ("pct", "pct1", "range")
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _QUERY_WORDS = {"and", "or", "not", "in", "True", "False", "None", "isna", "notna"}
@@ -34,8 +32,17 @@ def load(path: Path | None = None) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"{path}: missing columns {missing}")
-    for col in ("value", "lo", "hi"):
-        df[col] = pd.to_numeric(df[col].replace("", np.nan), errors="coerce") if col != "value" else df[col]
+    # A typo in a reviewer's file must stop everything with its row, not be skipped silently.
+    for col, allowed in (("status", STATUSES), ("unit", UNITS)):
+        bad = df.index[~df[col].isin(allowed)]
+        if len(bad):
+            rows = ", ".join(f"{df.at[i, 'claim_id']} (line {i + 2}): {df.at[i, col]!r}" for i in bad[:5])
+            raise ValueError(f"{path}, column {col}: {rows} — allowed: {', '.join(allowed)}")
+    duplicated = df.loc[df["claim_id"].duplicated(), "claim_id"].tolist()
+    if duplicated:
+        raise ValueError(f"{path}, column claim_id: repeated keys {duplicated[:5]}")
+    for col in ("lo", "hi"):
+        df[col] = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
     return df[COLUMNS]
 
 

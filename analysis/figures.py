@@ -19,6 +19,7 @@ import pandas as pd
 from analysis import charts, fmt, tables
 from analysis.claims import mask
 from analysis.report import PERIOD, WORDS, Report, figure_specs
+from analysis.rounding import half_up
 
 COUNCIL_LABELS = {1.0: "municipal", 2.0: "regional"}
 
@@ -306,5 +307,3 @@ def display(fig_id: str, lang: str, r: Report):
     alt_text = f"{title(fig_id, r)}. {text}"
     return Figure.from_chart(c, alt_text, lang=lang, table=download_table(fig_id, lang, r), fig_id=fig_id)
 
-
-from analysis.rounding import half_up  # noqa: E402  (kept at the end: used only by download_table)

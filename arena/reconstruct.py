@@ -21,7 +21,6 @@ import hashlib
 import io
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -393,20 +392,13 @@ def reconstruct(cb: Codebook, published: pd.DataFrame, n_respondents: int | None
 
 
 def holds(df: pd.DataFrame, t: Target) -> bool:
-    """Does the generated data reproduce claim t? (The same rule the reconciliation applies.)"""
-    from analysis.rounding import half_up
+    """Does the generated data reproduce claim t? The reconciliation's own rule, not a copy."""
+    from analysis.reconcile import holds as reproduces
+    from analysis.report import recompute
 
-    if t.unit == "diff_gt":
-        inside = claims_mod.share(df, t.population, t.numerator, t.group)
-        outside = claims_mod.share(df, t.population, t.numerator, f"not ({t.group})")
-        return inside.percent > outside.percent
-    s = claims_mod.share(df, t.population, t.numerator)
-    if t.unit == "count":
-        return s.count == t.value
-    if t.unit == "range":
-        return t.lo <= s.percent <= t.hi
-    digits = 0 if t.unit == "pct" else 1
-    return half_up(s.percent, digits) == round(t.value, digits)
+    claim = pd.Series({"claim_id": t.claim_id, "unit": t.unit, "population": t.population,
+                       "numerator": t.numerator, "group": t.group, "value": t.value})
+    return reproduces(t.unit, t.value, t.lo, t.hi, recompute(claim, df, pd.DataFrame()))
 
 
 def _total_respondents(published: pd.DataFrame) -> int:

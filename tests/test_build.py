@@ -9,7 +9,6 @@ import subprocess
 import time
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin
 
 import pytest
 

@@ -119,3 +119,14 @@ def test_unknown_column_in_a_claim_is_an_error():
 def test_names_in_query():
     assert claims_mod.names_in("active == 1 and council in [1, 2]") == {"active", "council"}
     assert claims_mod.names_in("") == set()
+
+
+def test_a_typo_in_published_csv_names_the_row(tmp_path):
+    text = CLAIMS.replace("agree,,published,", "agree,,publsihed,")
+    path = tmp_path / "published.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"column status: agree \(line 6\): 'publsihed'"):
+        claims_mod.load(path)
+    path.write_text(CLAIMS + CLAIMS.splitlines()[5] + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"repeated keys \['agree'\]"):
+        claims_mod.load(path)
