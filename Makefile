@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m arena.render.vendor >/dev/null   # the site's Vega bundle, made once per install
 	touch $(STAMP)
 
 setup: $(STAMP)

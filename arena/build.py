@@ -243,8 +243,8 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
     from arena.render import assemble, config, qmd
     from arena.render.cache import save_json as _save
     from arena.render.execute import ExecError, Kernel
-    from arena.render.html import Page, PandocError, page_html, rel, render_page
-    from arena.render.pdf import TypstFailure, build_pdf, chapter_typst
+    from arena.render.html import Page, PandocError, PandocJob, convert, page_html, rel, split_page
+    from arena.render.pdf import TypstFailure, build_pdf
     from arena.render import vendor
 
     other = "en" if lang == "da" else "da"
@@ -324,30 +324,46 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
             refs[fid] = {"kind": kind, "number": str(counters[kind]), "page": page.href, "anchor": fid}
     work.mkdir(parents=True, exist_ok=True)
 
-    def xref_for(page: Page | None) -> Path:
+    def xref_for(page: Page | None) -> dict:
+        """The index as one document sees it: links relative to its page (PDF: in-document)."""
         data = {"words": proj.words, "refs": {}}
         for rid, r in refs.items():
             href = "#" + r["anchor"] if page is None else (
                 ("#" + r["anchor"]) if r["page"] == page.href else rel(page.href, r["page"]) + "#" + r["anchor"])
             data["refs"][rid] = {**r, "href": href}
-        name = "xref-pdf.json" if page is None else f"xref-{pages.index(page)}.json"
-        _save(work / name, data)
-        return work / name
+        return data
 
     defaults = {"echo": False, **(proj.config.get("execute") or {})}
     out_dir = out_root / lang
     pdf_name = f"{proj.output_file}.pdf"
 
-    # 4. HTML ---------------------------------------------------------------------------
+    # 4. Pandoc: every HTML page and every Typst chapter in one process -------------------
+    t = time.perf_counter()
+    jobs: list[PandocJob] = []
+    if "html" in formats:
+        for page, doc, res in zip(pages, docs, results):
+            md = assemble.chapter_markdown(doc, res, "html", defaults)
+            jobs.append(PandocJob(doc.path, md, "html5", xref_for(page)))
+    if "pdf" in formats:
+        pdf_xref = xref_for(None)
+        for page, doc, res in zip(pages, docs, results):
+            md = assemble.chapter_markdown(doc, res, "typst", defaults, figdir=work / "fig", figprefix="fig/")
+            cls = " .unnumbered" if not page.number else ""
+            jobs.append(PandocJob(doc.path, f"# {page.title} {{#{page.title_id}{cls}}}\n\n{md}", "typst", pdf_xref))
+    try:
+        converted = convert(jobs, work)
+    except PandocError as exc:
+        raise BuildFailure(str(exc)) from None
+    html_out = converted[:len(pages)] if "html" in formats else []
+    typst_out = converted[len(html_out):]
+    rep.step(f"{lang}: pandoc", time.perf_counter() - t, f"{len(jobs)} documents")
+
+    # 5. HTML pages ---------------------------------------------------------------------
     if "html" in formats:
         t = time.perf_counter()
         any_chart = False
-        for i, (page, doc, res) in enumerate(zip(pages, docs, results)):
-            md = assemble.chapter_markdown(doc, res, "html", defaults)
-            try:
-                toc, body = render_page(md, xref_for(page), doc.path)
-            except PandocError as exc:
-                raise BuildFailure(str(exc)) from None
+        for i, (page, output) in enumerate(zip(pages, html_out)):
+            toc, body = split_page(output)
             has_chart = 'class="arena-chart"' in body
             any_chart |= has_chart
             if i < len(other_chapters):
@@ -366,21 +382,11 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         vendor.install_assets(out_dir, cache_dir, vega=any_chart)
         rep.step(f"{lang}: html", time.perf_counter() - t, f"{len(pages)} pages")
 
-    # 5. PDF ----------------------------------------------------------------------------
+    # 6. PDF ----------------------------------------------------------------------------
     if "pdf" in formats:
         t = time.perf_counter()
-        xfile = xref_for(None)
-        parts = []
-        for page, doc, res in zip(pages, docs, results):
-            md = assemble.chapter_markdown(doc, res, "typst", defaults, figdir=work / "fig", figprefix="fig/")
-            cls = " .unnumbered" if not page.number else ""
-            md = f"# {page.title} {{#{page.title_id}{cls}}}\n\n{md}"
-            try:
-                parts.append(chapter_typst(md, xfile, doc.path))
-            except PandocError as exc:
-                raise BuildFailure(str(exc)) from None
         try:
-            build_pdf(lang=lang, words=proj.words, book=proj.book, chapters_typst=parts,
+            build_pdf(lang=lang, words=proj.words, book=proj.book, chapters_typst=typst_out,
                       workdir=work, out_pdf=out_dir / pdf_name)
         except TypstFailure as exc:
             raise BuildFailure(str(exc)) from None

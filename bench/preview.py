@@ -27,9 +27,6 @@ def main() -> int:
         del site
     else:
         shutil.copytree(REPO, dest, ignore=IGNORE)
-    bundle = REPO / ".arena-cache" / "vega"
-    if bundle.is_dir() and not (dest / ".arena-cache" / "vega").exists():
-        shutil.copytree(bundle, dest / ".arena-cache" / "vega")
     env = dict(os.environ, ARENA_ROOT=str(dest), PYTHONPATH=str(dest))
     cmd = [sys.executable, "-m", "arena.cli", "build", "--lang", lang, "--format", "html"]
     return subprocess.run(cmd, cwd=dest, env=env).returncode

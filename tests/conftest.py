@@ -30,10 +30,7 @@ def copy_project(dest: Path, src: Path = REPO, with_outputs: bool = False) -> Pa
     if with_outputs:
         shutil.copytree(src, dest, symlinks=True)
     else:
-        shutil.copytree(src, dest, ignore=IGNORE)
-        bundle = src / ".arena-cache" / "vega"      # the 3 s Vega bundle is a pure function of versions
-        if bundle.is_dir():
-            shutil.copytree(bundle, dest / ".arena-cache" / "vega")
+        shutil.copytree(src, dest, ignore=IGNORE)   # (the Vega bundle lives with the venv)
     return dest
 
 

@@ -53,16 +53,19 @@ class Inputs:
                 "data": files_under(r, "data"),
                 "analysis": files_under(r, "analysis", ("*.py",)),
                 "code": files_under(r, "arena/render") + files_under(r, "arena/build.py"),
+                # only these decide what a chapter's cells and inline expressions produce
+                "exec_code": [r / "arena/render/qmd.py", r / "arena/render/execute.py"],
                 "config": [p for p in r.glob("_quarto*.yml")],
             }[name]
             self._memo[name] = hash_files(r, files)
         return self._memo[name]
 
     def execution_key(self, lang: str, chapter_text: str) -> str:
-        """What a chapter's outputs depend on: its source, the data, analysis/, the renderer's
-        code, the project config, the language."""
-        return hash_text("exec-v1", lang, chapter_text, self.group("data"), self.group("analysis"),
-                         self.group("code"), self.group("config"))
+        """What a chapter's outputs depend on: its source, the data, analysis/, the parser and
+        the kernel driver, the project config, the language. (Templates, Pandoc and Typst
+        code only change the pages, so editing them does not re-execute anything.)"""
+        return hash_text("exec-v2", lang, chapter_text, self.group("data"), self.group("analysis"),
+                         self.group("exec_code"), self.group("config"))
 
     def build_key(self, lang: str, fmt: str) -> str:
         """Everything one language/format output depends on (the no-op check)."""

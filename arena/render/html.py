@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import html
-import os
 import posixpath
 import subprocess
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 TEMPLATES = Path(__file__).parent / "templates"
-LUA = TEMPLATES / "arena.lua"
+BATCH = TEMPLATES / "batch.lua"   # loads arena.lua (the Quarto features) itself
 
 
 class PandocError(RuntimeError):
@@ -24,17 +23,57 @@ def pandoc_path() -> str:
     return pypandoc.get_pandoc_path()
 
 
-def pandoc(markdown: str, to: str, extra: list[str], xref_file: Path, what: str) -> str:
-    env = dict(os.environ, ARENA_XREF=str(xref_file))
-    cmd = [pandoc_path(), "--from", "markdown", "--to", to, "--wrap=none",
-           "--lua-filter", str(LUA), *extra]
-    proc = subprocess.run(cmd, input=markdown.encode("utf-8"), capture_output=True, env=env)
+@dataclass
+class PandocJob:
+    """One document for Pandoc: a chapter's markdown, to HTML (a page) or to Typst."""
+    what: str           # the chapter, for error messages
+    markdown: str
+    to: str             # "html5" (a page: template, table of contents) or "typst" (a fragment)
+    xref: dict          # {"words": …, "refs": …} for this document (hrefs relative to its page)
+
+
+def convert(jobs: list[PandocJob], workdir: Path) -> list[str]:
+    """Convert every job in one Pandoc process (`pandoc lua batch.lua`), in order.
+
+    A failing document or an unresolved `@fig-…` reference raises PandocError naming the chapter.
+    """
+    import json
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    page_template = (TEMPLATES / "pandoc-page.html").read_text(encoding="utf-8")
+    payload = {"page_template": page_template, "abbreviations": default_abbreviations(),
+               "jobs": [{"what": j.what, "markdown": j.markdown, "to": j.to, "xref": j.xref} for j in jobs]}
+    jobs_file = workdir / "pandoc-jobs.json"
+    jobs_file.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    proc = subprocess.run([pandoc_path(), "lua", str(BATCH), str(jobs_file)], capture_output=True)
     if proc.returncode != 0:
-        raise PandocError(f"{what}: pandoc failed ({proc.returncode}):\n{proc.stderr.decode(errors='replace')}")
-    warn = proc.stderr.decode(errors="replace").strip()
-    if "unresolved cross-reference" in warn:
-        raise PandocError(f"{what}: {warn}")
-    return proc.stdout.decode("utf-8")
+        raise PandocError(f"pandoc failed ({proc.returncode}) on {len(jobs)} documents:\n"
+                          f"{proc.stderr.decode(errors='replace')}")
+    results = json.loads(proc.stdout.decode("utf-8"))
+    out = []
+    for job, res in zip(jobs, results):
+        if "error" in res:
+            raise PandocError(f"{job.what}: pandoc failed:\n{res['error']}")
+        warnings = res.get("warnings") or []
+        if warnings:
+            raise PandocError(f"{job.what}: " + "; ".join(warnings))
+        out.append(res["output"])
+    return out
+
+
+@lru_cache(maxsize=1)
+def default_abbreviations() -> list[str]:
+    """Pandoc's abbreviation list ("fig.", "e.g." …: a non-breaking space follows them). The
+    command line reads it by default; a Lua `pandoc.read` does not, so it is passed along."""
+    out = subprocess.run([pandoc_path(), "--print-default-data-file", "abbreviations"],
+                         capture_output=True, check=True).stdout.decode("utf-8")
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def split_page(output: str) -> tuple[str, str]:
+    """A converted HTML page -> (table of contents, body): see templates/pandoc-page.html."""
+    toc, _, body = output.partition("<!--ARENA-SPLIT-->")
+    return toc.strip(), body.strip()
 
 
 @dataclass
@@ -63,14 +102,6 @@ def inline_md(text: str) -> str:
 
     out = html.escape(text, quote=False)
     return re.sub(r"\*(.+?)\*", r"<em>\1</em>", out)
-
-
-def render_page(markdown: str, xref_file: Path, what: str) -> tuple[str, str]:
-    out = pandoc(markdown, "html5", ["--standalone", "--template", str(TEMPLATES / "pandoc-page.html"),
-                                     "--toc", "--toc-depth=3", "--section-divs",
-                                     "--metadata", "title=x"], xref_file, what)
-    toc, _, body = out.partition("<!--ARENA-SPLIT-->")
-    return toc.strip(), body.strip()
 
 
 def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, book_title: str,

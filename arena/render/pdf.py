@@ -1,7 +1,8 @@
 """Pandoc -> Typst -> PDF: one PDF per language with every chapter.
 
-Each chapter is converted on its own (footnote labels and heading ids stay per chapter) and the
-pieces are placed into `templates/book.typ` (title page, contents, page numbers, language words).
+Each chapter is converted to Typst as its own document (footnote labels and heading ids stay per
+chapter; all in one Pandoc process, see html.convert) and the pieces are placed into
+`templates/book.typ` (title page, contents, page numbers, language words).
 Typst is compiled by the `typst` package with its embedded fonts only and a fixed timestamp, so
 the PDF is byte-identical from build to build and machine to machine.
 """
@@ -12,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from arena.render.html import TEMPLATES, fill, pandoc
+from arena.render.html import TEMPLATES, fill
 
 MONTHS = {
     "da": ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
@@ -46,10 +47,6 @@ def long_date(day: dt.date, lang: str) -> str:
 
 def typst_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
-
-
-def chapter_typst(markdown: str, xref_file: Path, what: str) -> str:
-    return pandoc(markdown, "typst", [], xref_file, what)
 
 
 def build_pdf(*, lang: str, words: dict, book: dict, chapters_typst: list[str], workdir: Path,

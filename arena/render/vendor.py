@@ -1,12 +1,16 @@
 """The site's own copy of Vega + Vega-Lite + vega-embed (no CDN), and static assets.
 
-`vl_convert.javascript_bundle()` takes ~3 s, so the bundle is cached in .arena-cache/ under the
-vl-convert version and copied into `site_libs/vega/vega-bundle.js` of each language.
+`vl_convert.javascript_bundle()` takes ~3 s of CPU. The bundle depends only on the installed
+vl-convert and Altair, so it is made once per environment, like an installed library: `make
+setup` runs `python -m arena.render.vendor`, which writes it under the virtual environment
+(`<venv>/share/arena/vega/`). Outside a virtual environment it goes to .arena-cache/vega/.
+Each language copies it to `site_libs/vega/vega-bundle.js`.
 """
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 import threading
 from importlib import metadata
 from pathlib import Path
@@ -19,10 +23,16 @@ STYLE_REL = Path("site_libs/arena/style.css")
 _LOCK = threading.Lock()
 
 
+def bundle_dir(cache_dir: Path) -> Path:
+    if sys.prefix != sys.base_prefix:          # a virtual environment: the bundle lives with it
+        return Path(sys.prefix) / "share" / "arena" / "vega"
+    return cache_dir / "vega"
+
+
 def vega_bundle(cache_dir: Path) -> Path:
     """Vega-Lite in the bundle = the version Altair writes specs for (no version warning)."""
     version = f'{metadata.version("vl-convert-python")}-altair{metadata.version("altair")}'
-    path = cache_dir / "vega" / f"vega-bundle-{version}.js"
+    path = bundle_dir(cache_dir) / f"vega-bundle-{version}.js"
     with _LOCK:
         if path.exists():
             return path
@@ -48,3 +58,7 @@ def install_assets(site_lang_dir: Path, cache_dir: Path, vega: bool = True) -> N
 def write_root_index(site: Path) -> None:
     site.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(TEMPLATES / "root-index.html", site / "index.html")
+
+
+if __name__ == "__main__":   # `make setup`: make the bundle at install time
+    print(vega_bundle(Path(".arena-cache")))
