@@ -41,7 +41,7 @@ class Reporter:
         with self._lock:
             self.timings[name] = self.timings.get(name, 0.0) + seconds
             if self._console:
-                self._console.print(f"[green]✓[/] {name:<28} {seconds:6.2f} s  [dim]{detail}[/]")
+                self._console.print(f"[green]✓[/] {name:<28} {seconds:6.2f} s  [dim]{detail}[/]", soft_wrap=True)
 
     def info(self, text: str) -> None:
         if self._console:
@@ -277,7 +277,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
     results: list[dict | None] = []
     todo = []
     for i, (doc, text) in enumerate(zip(docs, texts)):
-        key = inputs.execution_key(lang, text)
+        key = inputs.execution_key(lang, doc.code())
         hit = None if no_cache else load_json(exec_dir / f"{key}.json")
         results.append(hit)
         if hit is None:
@@ -296,7 +296,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
             raise BuildFailure(_describe(exc, texts[[d.path for d in docs].index(exc.path)])) from None
     else:
         rep.step(f"{lang}: execute", 0.0, "all chapters from cache")
-    keep = {f"{inputs.execution_key(lang, t_)}.json" for t_ in texts}
+    keep = {f"{inputs.execution_key(lang, d.code())}.json" for d in docs}
     for f in exec_dir.glob("*.json"):
         if f.name not in keep:
             f.unlink(missing_ok=True)
@@ -351,12 +351,12 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
             cls = " .unnumbered" if not page.number else ""
             jobs.append(PandocJob(doc.path, f"# {page.title} {{#{page.title_id}{cls}}}\n\n{md}", "typst", pdf_xref))
     try:
-        converted = convert(jobs, work)
+        converted = convert(jobs, work, None if no_cache else cache_dir / "pandoc" / lang)
     except PandocError as exc:
         raise BuildFailure(str(exc)) from None
     html_out = converted[:len(pages)] if "html" in formats else []
     typst_out = converted[len(html_out):]
-    rep.step(f"{lang}: pandoc", time.perf_counter() - t, f"{len(jobs)} documents")
+    rep.step(f"{lang}: pandoc", time.perf_counter() - t, f"{converted.fresh} of {len(jobs)} documents converted")
 
     # 5. HTML pages ---------------------------------------------------------------------
     if "html" in formats:

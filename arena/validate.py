@@ -28,7 +28,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import pandas as pd
 
 from analysis.codebook import Codebook, CodebookError
 from analysis.codebook import load as load_codebook
@@ -93,6 +92,7 @@ def _rows(idx: list[int], lines: list[int], total: int | None = None) -> str:
 
 
 def _vals(values: list) -> str:
+    import pandas as pd  # lazily: the build's cached path must not pay for pandas
     uniq = list(dict.fromkeys("empty" if v is None or v is pd.NA or v == "" else str(v) for v in values))
     more = f" and {len(uniq) - SHOW_VALUES} more" if len(uniq) > SHOW_VALUES else ""
     return ", ".join(uniq[:SHOW_VALUES]) + more
@@ -109,6 +109,7 @@ class Parsed:
 
 def preflight(raw: Path, cb: Codebook) -> tuple[Parsed | None, list[str]]:
     """Plain checks before GE. Returns (parsed, problems); parsed is None when GE cannot run."""
+    import pandas as pd  # lazily: the build's cached path must not pay for pandas
     name = _show(raw)
     if not raw.exists():
         return None, [f"{name}: file not found (expected the respondent file; run `arena reconstruct`)"]
@@ -224,6 +225,7 @@ def read_typed(parsed_or_frame, cb: Codebook) -> pd.DataFrame:
 
     Population queries then treat an empty cell as outside the population.
     """
+    import pandas as pd  # lazily: the build's cached path must not pay for pandas
     df = parsed_or_frame.frame if isinstance(parsed_or_frame, Parsed) else parsed_or_frame
     out = pd.DataFrame(index=pd.RangeIndex(len(df)))
     out["resp_id"] = df["resp_id"].replace("", None)
@@ -350,6 +352,7 @@ def run_suites(df: pd.DataFrame, suites: dict[str, dict]) -> list[dict]:
 
 
 def _jsonable(obj):
+    import pandas as pd  # lazily: the build's cached path must not pay for pandas
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -150,15 +150,34 @@ def test_noop_rebuild_is_fast(built_project: Path) -> None:
 
 
 @slow
-def test_prose_edit_reexecutes_only_that_chapter(built_project: Path, tmp_path: Path) -> None:
+def test_prose_edit_reuses_outputs_and_rebuilds_one_language(built_project: Path, tmp_path: Path) -> None:
+    """Prose is not executed: an edit that touches no cell and no inline expression reuses the
+    chapter's outputs, converts that one chapter again and leaves the other language alone."""
     root = copy_project(tmp_path / "edit", built_project, with_outputs=True)
+    da_before = tree_hashes(root / "_site" / "da")
     chapter = root / "chapters" / "en" / "01-about.qmd"
     chapter.write_text(chapter.read_text(encoding="utf-8") + "\nOne more sentence of prose.\n", encoding="utf-8")
     proc = run_build(root, "--engine", "embedded")
     assert proc.returncode == 0, proc.stderr
-    assert "en: execute 01-about.qmd" in proc.stderr
-    assert "da: execute 01" not in proc.stderr and "execute index.qmd" not in proc.stderr
+    assert "kernel start" not in proc.stderr and "execute 01" not in proc.stderr
+    # one chapter, as an HTML page and as a Typst chapter, of 20 pages x 2 formats
+    assert "en: pandoc" in proc.stderr and "2 of 40 documents converted" in proc.stderr, proc.stderr
+    assert "da:" not in proc.stderr
     assert "One more sentence of prose." in (root / "_site/en/chapters/en/01-about.html").read_text(encoding="utf-8")
+    assert tree_hashes(root / "_site" / "da") == da_before
+
+
+@slow
+def test_code_edit_reexecutes_only_that_chapter(built_project: Path, tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "code-edit", built_project, with_outputs=True)
+    chapter = root / "chapters" / "en" / "01-about.qmd"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nThe kernel says `{python} 'inline ' + 'result'`.\n",
+                       encoding="utf-8")
+    proc = run_build(root, "--engine", "embedded")
+    assert proc.returncode == 0, proc.stderr
+    assert "en: execute 01-about.qmd" in proc.stderr
+    assert "da: execute" not in proc.stderr and "execute index.qmd" not in proc.stderr
+    assert "The kernel says inline result." in (root / "_site/en/chapters/en/01-about.html").read_text(encoding="utf-8")
 
 
 @slow

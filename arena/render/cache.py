@@ -60,11 +60,12 @@ class Inputs:
             self._memo[name] = hash_files(r, files)
         return self._memo[name]
 
-    def execution_key(self, lang: str, chapter_text: str) -> str:
-        """What a chapter's outputs depend on: its source, the data, analysis/, the parser and
-        the kernel driver, the project config, the language. (Templates, Pandoc and Typst
-        code only change the pages, so editing them does not re-execute anything.)"""
-        return hash_text("exec-v2", lang, chapter_text, self.group("data"), self.group("analysis"),
+    def execution_key(self, lang: str, chapter_code: str) -> str:
+        """What a chapter's outputs depend on: the code it runs (`Document.code()`: cells and
+        inline expressions, not the prose), the data, analysis/, the parser and the kernel
+        driver, the project config, the language. (Templates, Pandoc and Typst code only change
+        the pages, so editing them does not re-execute anything.)"""
+        return hash_text("exec-v3", lang, chapter_code, self.group("data"), self.group("analysis"),
                          self.group("exec_code"), self.group("config"))
 
     def build_key(self, lang: str, fmt: str) -> str:

@@ -1,6 +1,7 @@
 """Pandoc -> HTML5 pages in the book layout, and the helpers both formats share."""
 from __future__ import annotations
 
+import hashlib
 import html
 import posixpath
 import subprocess
@@ -32,33 +33,80 @@ class PandocJob:
     xref: dict          # {"words": …, "refs": …} for this document (hrefs relative to its page)
 
 
-def convert(jobs: list[PandocJob], workdir: Path) -> list[str]:
+def convert(jobs: list[PandocJob], workdir: Path, cache_dir: Path | None = None) -> "Converted":
     """Convert every job in one Pandoc process (`pandoc lua batch.lua`), in order.
 
+    With `cache_dir`, a document converted before (same markdown, cross-reference index,
+    filters, template and Pandoc) is taken from there, so a prose edit converts one chapter.
     A failing document or an unresolved `@fig-…` reference raises PandocError naming the chapter.
     """
     import json
 
-    workdir.mkdir(parents=True, exist_ok=True)
-    page_template = (TEMPLATES / "pandoc-page.html").read_text(encoding="utf-8")
-    payload = {"page_template": page_template, "abbreviations": default_abbreviations(),
-               "jobs": [{"what": j.what, "markdown": j.markdown, "to": j.to, "xref": j.xref} for j in jobs]}
-    jobs_file = workdir / "pandoc-jobs.json"
-    jobs_file.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-    proc = subprocess.run([pandoc_path(), "lua", str(BATCH), str(jobs_file)], capture_output=True)
-    if proc.returncode != 0:
-        raise PandocError(f"pandoc failed ({proc.returncode}) on {len(jobs)} documents:\n"
-                          f"{proc.stderr.decode(errors='replace')}")
-    results = json.loads(proc.stdout.decode("utf-8"))
-    out = []
-    for job, res in zip(jobs, results):
-        if "error" in res:
-            raise PandocError(f"{job.what}: pandoc failed:\n{res['error']}")
-        warnings = res.get("warnings") or []
-        if warnings:
-            raise PandocError(f"{job.what}: " + "; ".join(warnings))
-        out.append(res["output"])
-    return out
+    keys = [_job_key(j) for j in jobs]
+    out: list[str | None] = [None] * len(jobs)
+    if cache_dir is not None:
+        for i, key in enumerate(keys):
+            hit = cache_dir / f"{key}.{jobs[i].to}"
+            if hit.exists():
+                out[i] = hit.read_text(encoding="utf-8")
+    todo = [i for i in range(len(jobs)) if out[i] is None]
+    if todo:
+        workdir.mkdir(parents=True, exist_ok=True)
+        page_template = (TEMPLATES / "pandoc-page.html").read_text(encoding="utf-8")
+        payload = {"page_template": page_template, "abbreviations": default_abbreviations(),
+                   "jobs": [{"what": jobs[i].what, "markdown": jobs[i].markdown, "to": jobs[i].to,
+                             "xref": jobs[i].xref} for i in todo]}
+        jobs_file = workdir / "pandoc-jobs.json"
+        jobs_file.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        proc = subprocess.run([pandoc_path(), "lua", str(BATCH), str(jobs_file)], capture_output=True)
+        if proc.returncode != 0:
+            raise PandocError(f"pandoc failed ({proc.returncode}) on {len(todo)} documents:\n"
+                              f"{proc.stderr.decode(errors='replace')}")
+        for i, res in zip(todo, json.loads(proc.stdout.decode("utf-8"))):
+            if "error" in res:
+                raise PandocError(f"{jobs[i].what}: pandoc failed:\n{res['error']}")
+            warnings = res.get("warnings") or []
+            if warnings:
+                raise PandocError(f"{jobs[i].what}: " + "; ".join(warnings))
+            out[i] = res["output"]
+    if cache_dir is not None:   # keep exactly this build's conversions (of the formats it made)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        wanted = {f"{key}.{job.to}" for key, job in zip(keys, jobs)}
+        kinds = {f".{job.to}" for job in jobs}
+        for old in cache_dir.iterdir():
+            if old.suffix in kinds and old.name not in wanted:
+                old.unlink(missing_ok=True)
+        for i in todo:
+            (cache_dir / f"{keys[i]}.{jobs[i].to}").write_text(out[i], encoding="utf-8")
+    return Converted([o for o in out if o is not None], fresh=len(todo))
+
+
+class Converted(list):
+    """The outputs, in job order; `fresh` = how many were converted now (not from the cache)."""
+
+    def __init__(self, outputs: list[str], fresh: int) -> None:
+        super().__init__(outputs)
+        self.fresh = fresh
+
+
+@lru_cache(maxsize=1)
+def _converter_hash() -> str:
+    """Pandoc's version and our filters and page template: a change re-converts everything."""
+    from importlib import metadata
+
+    h = hashlib.sha256(metadata.version("pypandoc_binary").encode())
+    for f in (BATCH, TEMPLATES / "arena.lua", TEMPLATES / "pandoc-page.html"):
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _job_key(job: PandocJob) -> str:
+    import json
+
+    h = hashlib.sha256(_converter_hash().encode())
+    for part in (job.to, job.markdown, json.dumps(job.xref, sort_keys=True, ensure_ascii=False)):
+        h.update(hashlib.sha256(part.encode("utf-8")).digest())
+    return h.hexdigest()[:32]
 
 
 @lru_cache(maxsize=1)

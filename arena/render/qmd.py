@@ -59,6 +59,18 @@ class Document:
     def cells(self) -> list[Cell]:
         return [p for p in self.pieces if isinstance(p, Cell)]
 
+    def code(self) -> str:
+        """Everything the kernel executes, in order: cells (with their `#|` options) and inline
+        expressions. The chapter's outputs depend on this and not on the prose around it, so
+        a prose edit reuses the cached outputs (the execution cache is keyed on this)."""
+        parts = []
+        for piece in self.pieces:
+            if isinstance(piece, Cell):
+                parts.append("cell\0" + piece.source)
+            else:
+                parts.extend("inline\0" + expr for expr in piece.inline)
+        return "\0\0".join(parts)
+
     @property
     def unnumbered(self) -> bool:
         return ".unnumbered" in self.title_attrs or "-" in self.title_attrs.split()
