@@ -82,6 +82,26 @@ def format_locale(lang: str) -> dict:
 
 # ---------------------------------------------------------------- helpers
 
+def set_properties(chart: alt.TopLevelMixin, **props) -> alt.TopLevelMixin:
+    """`chart.properties(**props)`, in place: the same spec, without the copy.
+
+    Altair's `.properties()` copies the chart, and copying a layered or concatenated chart
+    re-runs its constructor, which deep-copies every layer (~40 ms a figure, with a schema check
+    per property). Only for a chart the caller has just built and holds alone. The builders
+    below pass top-level properties to `alt.layer`/`alt.hconcat` for the same reason.
+    """
+    for key, value in props.items():
+        setattr(chart, key, value)
+    return chart
+
+
+def _mark(chart: alt.Chart, mark_type: str, **props) -> alt.Chart:
+    """`chart.mark_<mark_type>(**props)` with the mark as a plain dict: the same spec (type first,
+    then the properties in Altair's alphabetical order), but a mark that Altair copies with every
+    layer and concatenation no longer carries ~90 unset properties."""
+    return set_properties(chart.copy(deep=False), mark={"type": mark_type, **dict(sorted(props.items()))})
+
+
 def _check_aggregated(table: pd.DataFrame) -> None:
     if "resp_id" in table.columns:
         raise ValueError("charts take aggregated tables, not respondent rows (found a resp_id column)")
@@ -212,31 +232,34 @@ def likert_diverging(
     height = _row_step(items, 36) * len(items)
     main_width = WIDTH - 270 - (110 if show_non_substantive else 0)
     y = alt.Y("item:N", sort=items, title=None,
-              axis=alt.Axis(labelExpr=_split_label_expr(), labelLimit=250, ticks=False, domain=False,
-                            labelPadding=8))
+              axis={"domain": False, "labelExpr": _split_label_expr(), "labelLimit": 250, "labelPadding": 8,
+                    "ticks": False})
     base = alt.Chart(seg).encode(y=y)
-    bars = base.mark_bar(height={"band": 0.62}).encode(
-        x=alt.X("x_start:Q", title=None, scale=alt.Scale(domain=[-reach, reach], nice=False),
-                axis=alt.Axis(labelExpr="format(abs(datum.value) / 100, '.0%')", values=_ticks(reach), grid=True, domain=False)),
-        x2="x_end:Q",
-        color=alt.Color("category:N", sort=order, scale=alt.Scale(domain=order, range=palette),
-                        legend=alt.Legend(title=None, orient="bottom", direction="horizontal", symbolLimit=0, labelLimit=320,
-                                          columns=_legend_columns(order, main_width))),
+    bars = _mark(base, "bar", height={"band": 0.62}).encode(
+        x=alt.X("x_start:Q", title=None, scale={"domain": [-reach, reach], "nice": False},
+                axis={"domain": False, "grid": True, "labelExpr": "format(abs(datum.value) / 100, '.0%')",
+                      "values": _ticks(reach)}),
+        x2=alt.X2("x_end:Q"),
+        color=alt.Color("category:N", sort=order, scale={"domain": order, "range": palette},
+                        legend={"columns": _legend_columns(order, main_width), "direction": "horizontal",
+                                "labelLimit": 320, "orient": "bottom", "symbolLimit": 0, "title": None}),
         order=alt.Order("code:Q"),
         tooltip=[alt.Tooltip("item:N"), alt.Tooltip("category:N"), alt.Tooltip("value:N")],
     )
-    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#333333", strokeWidth=1).encode(x="x:Q")
+    zero = _mark(alt.Chart(pd.DataFrame({"x": [0]})), "rule", color="#333333", strokeWidth=1).encode(x=alt.X("x:Q"))
     net_text = [
-        alt.Chart(nets[nets["side"] == side]).mark_text(fontWeight="bold", align=align).encode(
-            y=alt.Y("item:N", sort=items), x="x:Q", text="label:N")
+        _mark(alt.Chart(nets[nets["side"] == side]), "text", fontWeight="bold", align=align).encode(
+            y=alt.Y("item:N", sort=items), x=alt.X("x:Q"), text=alt.Text("label:N"))
         for side, align in (("left", "right"), ("right", "left"))
     ]
-    main = alt.layer(bars, zero, *net_text).properties(width=main_width, height=height)
     if not show_non_substantive:
-        return main.properties(title=_title(title, note))
+        return alt.layer(bars, zero, *net_text, width=main_width, height=height, title=_title(title, note))
+    main = alt.layer(bars, zero, *net_text, width=main_width, height=height)
     side = _non_substantive_panel(table, items, item_labels, lang, height, category_labels)
-    return alt.hconcat(main, side, spacing=6).resolve_scale(y="shared", color="independent").properties(
-        title=_title(title, note))
+    # The spec of `.resolve_scale(y="shared", color="independent").properties(title=...)`, without
+    # the two copies (see set_properties).
+    return alt.hconcat(main, side, spacing=6, title=_title(title, note),
+                       resolve=alt.Resolve(scale=alt.ScaleResolveMap(y="shared", color="independent")))
 
 
 def _ticks(reach: float) -> list[int]:
@@ -254,14 +277,14 @@ def _non_substantive_panel(table, items, item_labels, lang, height, category_lab
     label = category_labels.get("non_substantive", TEXTS[lang]["non_substantive"])
     top = max(25.0, float(data["percent"].max()) * 1.9)  # room for the label right of the bar
     base = alt.Chart(data).encode(y=alt.Y("item:N", sort=items, title=None, axis=None))
-    bar = base.mark_bar(color=NON_SUBSTANTIVE_COLOR, height={"band": 0.62}).encode(
-        x=alt.X("percent:Q", title=_wrap(label, 15), scale=alt.Scale(domain=[0, top], nice=False),
-                axis=alt.Axis(labels=False, ticks=False, grid=False, domain=False, orient="top",
-                              titleFontSize=11, titleColor=MUTED)),
+    bar = _mark(base, "bar", color=NON_SUBSTANTIVE_COLOR, height={"band": 0.62}).encode(
+        x=alt.X("percent:Q", title=_wrap(label, 15), scale={"domain": [0, top], "nice": False},
+                axis={"domain": False, "grid": False, "labels": False, "orient": "top", "ticks": False,
+                      "titleColor": MUTED, "titleFontSize": 11}),
         tooltip=[alt.Tooltip("item:N"), alt.Tooltip("value:N")],
     )
-    text = base.mark_text(align="left", dx=3, color=MUTED).encode(x="percent:Q", text="value:N")
-    return alt.layer(bar, text).properties(width=100, height=height)
+    text = _mark(base, "text", align="left", dx=3, color=MUTED).encode(x=alt.X("percent:Q"), text=alt.Text("value:N"))
+    return alt.layer(bar, text, width=100, height=height)
 
 
 # ---------------------------------------------------------------- bars (multiple response)
@@ -293,25 +316,26 @@ def bars(
     order = list(data.groupby("label", sort=False)["value"].max().sort_values(ascending=False, kind="stable").index)
     top = float(data["value"].max())
     y = alt.Y("label:N", sort=order, title=None,
-              axis=alt.Axis(labelExpr=_split_label_expr(), labelLimit=260, ticks=False, domain=False, labelPadding=6))
-    x = alt.X("value:Q", title=None, scale=alt.Scale(domain=[0, top * 1.15 + 1], nice=False), axis=None)
+              axis={"domain": False, "labelExpr": _split_label_expr(), "labelLimit": 260, "labelPadding": 6,
+                    "ticks": False})
+    x = alt.X("value:Q", title=None, scale={"domain": [0, top * 1.15 + 1], "nice": False}, axis=None)
     encoding = {"y": y, "x": x}
     if color_by:
         data["group"] = [str((color_labels or {}).get(g, g)) for g in data.pop(color_by)]
         groups = list(dict.fromkeys(data["group"]))
         encoding["yOffset"] = alt.YOffset("group:N", sort=groups)
-        color = alt.Color("group:N", sort=groups, scale=alt.Scale(domain=groups, range=CATEGORICAL[:len(groups)]),
-                          legend=alt.Legend(title=None, orient="top", direction="horizontal"))
+        color = alt.Color("group:N", sort=groups, scale={"domain": groups, "range": CATEGORICAL[:len(groups)]},
+                          legend={"direction": "horizontal", "orient": "top", "title": None})
         step = max(16 * len(groups) + 10, _row_step(order, 0))
     else:
-        color = alt.value(SINGLE)
+        color = alt.ColorValue(SINGLE)  # what alt.value(SINGLE) becomes, without a schema lookup
         step = _row_step(order, 30)
     base = alt.Chart(data).encode(**encoding)
-    bar = base.mark_bar(height={"band": 0.85} if color_by else {"band": 0.7}).encode(
+    bar = _mark(base, "bar", height={"band": 0.85} if color_by else {"band": 0.7}).encode(
         color=color, tooltip=[alt.Tooltip("label:N"), alt.Tooltip("text:N")])
-    text = base.mark_text(align="left", dx=4, fontSize=11 if color_by else 12).encode(text="text:N")
+    text = _mark(base, "text", align="left", dx=4, fontSize=11 if color_by else 12).encode(text=alt.Text("text:N"))
     height = step * len(order)
-    return alt.layer(bar, text).properties(width=WIDTH - 300, height=height, title=_title(title, note))
+    return alt.layer(bar, text, width=WIDTH - 300, height=height, title=_title(title, note))
 
 
 # ---------------------------------------------------------------- infographic
@@ -332,23 +356,25 @@ def share_infographic(value: Real | tuple[int, int] | str, lang: str, text: str)
     lines = _wrap(text, 40)
     width, text_top = 320, 96
     layers = [
-        alt.Chart(pd.DataFrame({"t": [big]})).mark_text(
+        _mark(
+            alt.Chart(pd.DataFrame({"t": [big]})), "text",
             fontSize=48, fontWeight="bold", color=SINGLE, align="left", baseline="alphabetic", x=0, y=52,
-        ).encode(text="t:N"),
-        alt.Chart(pd.DataFrame({"t": [lines]})).mark_text(
+        ).encode(text=alt.Text("t:N")),
+        _mark(
+            alt.Chart(pd.DataFrame({"t": [lines]})), "text",
             fontSize=14, align="left", baseline="top", x=0, y=text_top, lineHeight=19,
-        ).encode(text="t:N"),
+        ).encode(text=alt.Text("t:N")),
     ]
     if share is not None:
         bar = pd.DataFrame({"start": [0.0, 0.0], "end": [100.0, share], "part": ["all", "share"]})
-        layers.insert(0, alt.Chart(bar).mark_bar(height=8, cornerRadius=2).encode(
-            x=alt.X("start:Q", scale=alt.Scale(domain=[0, 100]), axis=None), x2="end:Q",
-            color=alt.Color("part:N", scale=alt.Scale(domain=["all", "share"], range=["#e6e6e6", SINGLE]),
+        layers.insert(0, _mark(alt.Chart(bar), "bar", height=8, cornerRadius=2).encode(
+            x=alt.X("start:Q", scale={"domain": [0, 100]}, axis=None), x2=alt.X2("end:Q"),
+            color=alt.Color("part:N", scale={"domain": ["all", "share"], "range": ["#e6e6e6", SINGLE]},
                             legend=None),
-            y=alt.value(70),
+            y=alt.YValue(70),
         ))
     height = text_top + 19 * max(1, len(lines))
-    return alt.layer(*layers).properties(width=width, height=height)
+    return alt.layer(*layers, width=width, height=height)
 
 
 # ---------------------------------------------------------------- rendering

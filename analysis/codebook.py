@@ -166,8 +166,18 @@ def parse(raw: dict, source: str = "codebook") -> Codebook:
     return Codebook(scales, populations, batteries, variables)
 
 
+# libyaml's parser when PyYAML has it: the same safe constructor and resolver as
+# `yaml.safe_load` (so the same objects), ~5x faster on the codebook.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """`yaml.safe_load(text)`, with the C parser if available."""
+    return yaml.load(text, Loader=_SAFE_LOADER)
+
+
 def load(path: Path | None = None) -> Codebook:
     from arena import paths
 
     path = path or paths.CODEBOOK
-    return parse(yaml.safe_load(path.read_text(encoding="utf-8")), source=str(path))
+    return parse(load_yaml(path.read_text(encoding="utf-8")), source=str(path))

@@ -87,19 +87,28 @@ def _table(fig_id: str, lang: str, root: str) -> pd.DataFrame:
         t = tables.distribution(r.data, r.codebook, var, pop or None, by=by)
         return t.rename(columns={"variable": "item", "code": "category"})
     if kind in ("bars", "grouped_bars"):
-        by = "council" if s.get("by") == "council" else None
-        t = tables.multi_response(r.data, r.codebook, s["question_group"], pop or None, by=by)
-        t = t[t["option"].isin(_options(r, s))].rename(columns={"option": "item"})
+        full = _all_options(fig_id, lang, root)
+        t = full[full["option"].isin(_options(r, s))].rename(columns={"option": "item"})
         if s.get("top"):
             t = (t.sort_values("percent", ascending=False, kind="stable")
                  .groupby("group", dropna=False, sort=False).head(int(s["top"])))
             # keep an option in every group where it is in the top of any group
-            t = tables.multi_response(r.data, r.codebook, s["question_group"], pop or None, by=by) \
-                .rename(columns={"option": "item"}).query("item in @t.item.unique().tolist()")
+            everything = full.rename(columns={"option": "item"})
+            t = everything[everything["item"].isin(t["item"].unique().tolist())]
         return t.assign(category="1").reset_index(drop=True)
     if kind == "infographic":
         return _infographic_table(r, s)
     raise ValueError(f"{fig_id}: unknown chart kind {kind!r}")
+
+
+@lru_cache(maxsize=128)
+def _all_options(fig_id: str, lang: str, root: str) -> pd.DataFrame:
+    """Every option of a bars figure's question, hidden ones too: the figure's table and its
+    note (the shares not drawn) both start from it, so it is computed once. Not to be modified."""
+    r = Report(lang, root)
+    s = spec(fig_id)
+    by = "council" if s.get("by") == "council" else None
+    return tables.multi_response(r.data, r.codebook, s["question_group"], _population_query(r, s) or None, by=by)
 
 
 def _split_likert(r: Report, s: dict) -> pd.DataFrame:
@@ -160,9 +169,7 @@ def _placeholders(fig_id: str, r: Report) -> dict:
         parts = [fmt.percent(per_item[i], r.lang) for i in order]
         values["hidden_pct"] = " / ".join(parts) if parts else fmt.percent(0, r.lang)
     elif s.get("hide_options") and s["chart"] in ("bars", "grouped_bars"):
-        pop = _population_query(r, s)
-        by = "council" if s.get("by") == "council" else None
-        full = tables.multi_response(r.data, r.codebook, s["question_group"], pop or None, by=by)
+        full = _all_options(fig_id, r.lang, r.root)
         per_group = []
         for _, g in full.groupby("group", dropna=False, sort=True):
             share = dict(zip(g["option"], g["percent"]))
@@ -252,6 +259,14 @@ def _split_label(r: Report, item: str) -> str:
 
 def download_table(fig_id: str, lang: str, r: Report) -> pd.DataFrame:
     """What a reader downloads: the plotted numbers with labels, bases and 95 % Wilson CIs."""
+    # Asked twice per figure (the chart's CSV link and the appendix table): built once, and
+    # each caller gets its own copy.
+    return _download_table(fig_id, lang, r.lang, r.root).copy()
+
+
+@lru_cache(maxsize=128)
+def _download_table(fig_id: str, lang: str, labels_lang: str, root: str) -> pd.DataFrame:
+    r = Report(labels_lang, root)
     s = spec(fig_id)
     t = table(fig_id, r).copy()
     if s["chart"] == "likert":
@@ -301,7 +316,8 @@ def display(fig_id: str, lang: str, r: Report):
     from analysis.display import Figure
 
     text = note(fig_id, r)
-    c = chart(fig_id, r).properties(title=alt.TitleParams(
+    # set_properties: `.properties()` without copying the chart just built (same spec).
+    c = charts.set_properties(chart(fig_id, r), title=alt.TitleParams(
         text=charts._wrap(text, 100), orient="bottom", anchor="start", offset=16,
         color=charts.MUTED, fontSize=11, fontWeight="normal", lineHeight=15))
     alt_text = f"{title(fig_id, r)}. {text}"

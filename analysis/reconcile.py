@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from analysis.report import Report, recompute
@@ -43,8 +44,11 @@ def holds(unit: str, printed_value: float, lo: float, hi: float, v) -> bool:
     raise ValueError(unit)
 
 
-def _figure_value(r: Report, row) -> float | None:
-    """The share the figure's own table shows for this row, if the row is a simple cell of it."""
+def _figure_value(r: Report, row, cells_of: dict | None = None) -> float | None:
+    """The share the figure's own table shows for this row, if the row is a simple cell of it.
+
+    `cells_of` keeps each figure's columns as arrays between rows (see `_figure_cells`).
+    """
     from analysis import figures
 
     if not row.figure or row.figure not in figures.figure_specs() or row.unit not in ("pct", "range"):
@@ -58,23 +62,41 @@ def _figure_value(r: Report, row) -> float | None:
     pop = r.codebook.populations[s.get("population") or "all"].query
     if (row.population or "") not in ("", pop):
         return None
-    t = figures.table(row.figure, r)
+    if cells_of is None:
+        cells_of = {}
+    if row.figure not in cells_of:
+        cells_of[row.figure] = _figure_cells(figures.table(row.figure, r), s["chart"])
+    cells = cells_of[row.figure]
+    if cells is None:
+        return None
+    items, row_codes, percent = cells
+    if s["chart"] in ("likert", "single"):
+        hit = (items == variable) & np.isin(row_codes, codes)
+    else:
+        hit = (items == variable) if codes == [1] else np.zeros(len(items), dtype=bool)
+    if not hit.any():
+        return None
+    # np.nansum: what pandas' Series.sum does (NaN skipped, same summation), without a Series.
+    return float(np.nansum(percent[hit]))
+
+
+def _figure_cells(t: pd.DataFrame, chart: str):
+    """(item, code, percent) arrays of a figure's table, or None for a split or grouped figure.
+
+    Filtering arrays instead of the DataFrame for each of the ~500 rows is ~5x faster. Codes
+    become floats: a missing code (a net row) is NaN and matches no code, like `isin`.
+    """
     if "split" in t or t["group"].notna().any():
         return None
-    if s["chart"] == "likert":
-        cells = t[(t["item"] == variable) & t["code"].isin(codes)]
-    elif s["chart"] == "single":
-        cells = t[(t["item"] == variable) & t["category"].isin(codes)]
-    else:
-        cells = t[(t["item"] == variable)] if codes == [1] else t.iloc[0:0]
-    if cells.empty:
-        return None
-    return float(cells["percent"].sum())
+    code_col = {"likert": "code", "single": "category"}.get(chart)
+    codes = t[code_col].astype("float64").to_numpy() if code_col else None
+    return t["item"].to_numpy(), codes, t["percent"].to_numpy(dtype="float64")
 
 
 def reconcile(r: Report | None = None) -> pd.DataFrame:
     r = r or Report("da")
     out = []
+    cells_of: dict = {}
     for row in r.published.itertuples(index=False):
         recomputed = figure_value = None
         detail = ""
@@ -84,7 +106,7 @@ def reconcile(r: Report | None = None) -> pd.DataFrame:
             v = recompute(pd.Series(row._asdict()), r.data, r.published)
             recomputed = v.p if v.p is not None and row.unit in ("signif", "gof", "gof_ns") else v.value
             ok = holds(row.unit, row.value, row.lo, row.hi, v)
-            figure_value = _figure_value(r, row)
+            figure_value = _figure_value(r, row, cells_of)
             if figure_value is not None and abs(figure_value - v.value) > 1e-9:
                 ok = False
                 detail = f"figure {row.figure} shows {figure_value:.3f}"

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from analysis import claims as claims_mod
 from analysis import codebook as codebook_mod
@@ -73,6 +72,8 @@ def _inputs(root: str) -> tuple[codebook_mod.Codebook, pd.DataFrame, pd.DataFram
     cb = codebook_mod.load(base / "data" / "codebook" / "codebook.yaml")
     published = claims_mod.load(base / "data" / "published" / "published.csv")
     data = read_survey(base / "data" / "raw" / "survey.csv", cb)
+    # Nothing modifies the survey once loaded, so the rows of a query are computed once.
+    claims_mod.remember_masks(data)
     return cb, published, data
 
 
@@ -81,12 +82,14 @@ def read_survey(path: Path, cb: codebook_mod.Codebook) -> pd.DataFrame:
     df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     for col in cb.columns:
         df[col] = pd.to_numeric(df[col].replace("", np.nan))
-    return df
+    # The column-by-column assignment leaves one block per column; a copy consolidates them
+    # (one block per dtype), which makes every selection of rows ~10x faster. Same values.
+    return df.copy()
 
 
 @lru_cache(maxsize=1)
 def figure_specs() -> dict[str, dict]:
-    return yaml.safe_load(FIGURES_FILE.read_text(encoding="utf-8"))
+    return codebook_mod.load_yaml(FIGURES_FILE.read_text(encoding="utf-8"))
 
 
 def _root() -> str:
@@ -110,17 +113,9 @@ class Value:
     printed_as_percent: bool = False
 
 
-_MASKS: dict[tuple[int, str], tuple[pd.DataFrame, np.ndarray]] = {}
-
-
 def _mask(data: pd.DataFrame, query: str) -> np.ndarray:
-    # Respondent data read by Report is never modified, so a query's rows can be remembered
-    # (the frame is kept with its masks, so its id cannot be reused by another frame).
-    key = (id(data), query)
-    hit = _MASKS.get(key)
-    if hit is None or hit[0] is not data:
-        hit = _MASKS[key] = (data, claims_mod.mask(data, query))
-    return hit[1]
+    # Cached per query when `data` is the survey `_inputs` loaded (claims.remember_masks).
+    return claims_mod.mask(data, query)
 
 
 def _share(data: pd.DataFrame, population: str, numerator: str, group: str = "") -> claims_mod.Share:
@@ -133,8 +128,6 @@ def _share(data: pd.DataFrame, population: str, numerator: str, group: str = "")
 
 def recompute(claim: pd.Series, data: pd.DataFrame, published: pd.DataFrame) -> Value:
     """The value of one published row, recomputed from respondent data."""
-    from analysis import stats
-
     unit = claim.unit
     cid = claim.claim_id
     if unit in ("pct", "pct1", "range", "count"):
@@ -142,6 +135,8 @@ def recompute(claim: pd.Series, data: pd.DataFrame, published: pd.DataFrame) -> 
         value = float(s.count) if unit == "count" else s.percent
         return Value(cid, unit, value, s.count, s.base)
     if unit in ("diff_gt", "signif"):
+        from analysis import stats  # scipy (~2 s to import): only for the tests, not for shares
+
         inside = _share(data, claim.population, claim.numerator, claim.group)
         outside = _share(data, claim.population, claim.numerator, f"not ({claim.group})")
         table = [[inside.count, inside.base - inside.count], [outside.count, outside.base - outside.count]]
@@ -157,6 +152,8 @@ def recompute(claim: pd.Series, data: pd.DataFrame, published: pd.DataFrame) -> 
         rate = 100 * s.count / invited
         return Value(cid, unit, rate if unit == "rate" else 100 - rate, s.count, int(invited))
     if unit in ("gof", "gof_ns"):
+        from analysis import stats
+
         frame = published[(published.unit == "frame") & (published.variable == claim.variable)
                           & (published.numerator != "")]
         total = float(published[(published.unit == "frame") & (published.numerator == "")
@@ -212,10 +209,12 @@ class Report:
         self.lang = lang or current_lang()
         self.root = root or _root()
         self.codebook, self.published, self.data = _inputs(self.root)
-        self._claims = self.published.set_index("claim_id", drop=False)
+        self._claims: pd.DataFrame | None = None   # indexed on first use: most Reports only draw
 
     # -- numbers ---------------------------------------------------------------------------
     def claim(self, key: str) -> pd.Series:
+        if self._claims is None:
+            self._claims = self.published.set_index("claim_id", drop=False)
         try:
             return self._claims.loc[key]
         except KeyError:

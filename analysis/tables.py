@@ -21,6 +21,7 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import pandas as pd
 
+from analysis.claims import mask
 from analysis.codebook import Codebook, Scale
 from analysis.rounding import pct
 from analysis.stats import wilson_ci
@@ -44,18 +45,14 @@ class Net(NamedTuple):
 
 # ---------------------------------------------------------------- who is in the base
 
-def _query(df: pd.DataFrame, query: str | None) -> pd.DataFrame:
-    # Evaluated on the named columns only: pandas builds a resolver for every column otherwise
-    # (~45 ms per call on the 91-column survey).
-    from analysis.claims import mask
-
-    return df[mask(df, query)] if query and query.strip() else df
-
-
 def asked(df: pd.DataFrame, codebook: Codebook, variable: str, population_query: str | None = None) -> pd.DataFrame:
     """Rows in the variable's population (and the extra query) that have a value for it."""
-    rows = _query(_query(df, codebook.population_of(variable).query), population_query)
-    return rows[rows[variable].notna()]
+    # Both queries are evaluated on the whole frame (their conditions are per row), so the
+    # masks of the loaded survey are reused across variables (claims.remember_masks).
+    keep = mask(df, codebook.population_of(variable).query)
+    if population_query and population_query.strip():
+        keep = keep & mask(df, population_query)
+    return df[keep & df[variable].notna().to_numpy()]
 
 
 def _codes_of(values: pd.Series, scale: Scale, variable: str) -> pd.Series:

@@ -4,8 +4,17 @@ and the same for `quarto render` when Quarto is installed.
     python bench/build_bench.py [--runs 3] [--jobs 1,2]
 
 Every run works in a fresh copy of the project in a temporary directory (ARENA_ROOT), so the
-real _site/ and .arena-cache/ are never touched. "Cold" means no .arena-cache at all (kernel
-start, every chapter executed, Vega bundle generated).
+real _site/ and .arena-cache/ are never touched. Per run, in order:
+
+  validate   `arena validate` on the fresh copy (Great Expectations; `make build` runs it first)
+  cold       `arena build` with no chapter outputs, no Pandoc conversions, no _site (kernels
+             start, every chapter executes, every page converts, both PDFs compile); only the
+             validation result of the step before is on record
+  no-op      `arena build` again, nothing changed
+  prose edit one sentence appended to the last English chapter (no code touched)
+  code edit  one inline expression added to the last English chapter (that chapter re-executes)
+
+The Vega bundle is made at install time (`make setup`), so it is not part of any of these.
 """
 from __future__ import annotations
 
@@ -45,26 +54,34 @@ def arena_cmd(*extra: str) -> list[str]:
     return [sys.executable, "-m", "arena.cli", "build", "--engine", "embedded", "--quiet", *extra]
 
 
-def edit_chapter(root: Path, i: int) -> None:
+def edit_chapter(root: Path, i: int, code: bool = False) -> None:
     ch = sorted((root / "chapters" / "en").glob("*.qmd"))[-1]
-    ch.write_text(ch.read_text(encoding="utf-8") + f"\nA prose edit number {i}.\n", encoding="utf-8")
+    extra = f"\nA code edit: `{{python}} 'run ' + str({i})`.\n" if code else f"\nA prose edit number {i}.\n"
+    ch.write_text(ch.read_text(encoding="utf-8") + extra, encoding="utf-8")
+
+
+STEPS = ("validate", "cold", "noop", "edit", "code")
+LABELS = {"validate": "validate", "cold": "cold", "noop": "no-op", "edit": "prose edit", "code": "code edit"}
 
 
 def bench_arena(base: Path, runs: int, jobs: str) -> dict[str, list[float]]:
     env = {"ARENA_BUILD_JOBS": jobs}
-    out: dict[str, list[float]] = {"cold": [], "noop": [], "edit": []}
+    out: dict[str, list[float]] = {k: [] for k in STEPS}
     for r in range(runs):
         root = fresh_copy(base, f"arena-j{jobs}-{r}")
+        out["validate"].append(timed([sys.executable, "-m", "arena.cli", "validate"], root, env))
         out["cold"].append(timed(arena_cmd(), root, env))
         out["noop"].append(timed(arena_cmd(), root, env))
         edit_chapter(root, r)
         out["edit"].append(timed(arena_cmd(), root, env))
+        edit_chapter(root, r, code=True)
+        out["code"].append(timed(arena_cmd(), root, env))
         shutil.rmtree(root)
     return out
 
 
 def bench_quarto(base: Path, runs: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"cold": [], "noop": [], "edit": []}
+    out: dict[str, list[float]] = {k: [] for k in STEPS if k != "validate"}
 
     def render(root: Path) -> float:
         return sum(timed(["quarto", "render", "--profile", lang], root) for lang in ("da", "en"))
@@ -75,6 +92,8 @@ def bench_quarto(base: Path, runs: int) -> dict[str, list[float]]:
         out["noop"].append(render(root))
         edit_chapter(root, r)
         out["edit"].append(render(root))
+        edit_chapter(root, r, code=True)
+        out["code"].append(render(root))
         shutil.rmtree(root)
     return out
 
@@ -82,7 +101,7 @@ def bench_quarto(base: Path, runs: int) -> dict[str, list[float]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--jobs", default="2,1", help="ARENA_BUILD_JOBS values to compare (2 = languages in parallel)")
+    ap.add_argument("--jobs", default="2", help="ARENA_BUILD_JOBS values to compare, e.g. 2,1 (2 = languages in parallel)")
     args = ap.parse_args()
     runs = max(3, args.runs)
     print(f"arena build benchmark: {runs} runs each, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
@@ -94,15 +113,21 @@ def main() -> int:
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if shutil.which("quarto"):
             results["quarto render"] = bench_quarto(base, runs)
-    print(f"\n{'renderer':<22}{'cold':>10}{'no-op':>10}{'1 edit':>10}   (median seconds, both languages, HTML+PDF)")
+    print(f"\n{'renderer':<22}" + "".join(f"{LABELS[k]:>12}" for k in STEPS)
+          + "   (median seconds, both languages, HTML + PDF)")
     for name, res in results.items():
-        print(f"{name:<22}" + "".join(f"{statistics.median(res[k]):>10.2f}" for k in ("cold", "noop", "edit")))
-    print(f"\npeak RSS of the largest child process (build or kernel): {peak_mb:.0f} MB")
+        print(f"{name:<22}" + "".join(f"{statistics.median(res[k]):>12.2f}" if res.get(k) else f"{'-':>12}"
+                                      for k in STEPS))
+    for name, res in results.items():
+        if res.get("validate"):
+            total = statistics.median([v + c for v, c in zip(res["validate"], res["cold"])])
+            print(f"{name}: validate + cold build from nothing: {total:.2f} s")
+    print(f"\npeak RSS of the largest child process (build, kernel or validation): {peak_mb:.0f} MB")
     if "quarto render" in results:
         emb = next(iter(results.values()))
         q = results["quarto render"]
         print("quarto / embedded: " + ", ".join(
-            f"{k} {statistics.median(q[k]) / statistics.median(emb[k]):.1f}x" for k in ("cold", "noop", "edit")))
+            f"{LABELS[k]} {statistics.median(q[k]) / statistics.median(emb[k]):.1f}x" for k in STEPS if k in q))
     else:
         print("quarto: not on PATH, no comparison")
     for name, res in results.items():
