@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_project, run_build, tree_hashes
+from conftest import REPO, copy_project, run_build, tree_hashes
 
 slow = pytest.mark.slow
 LANGS = ("da", "en")
@@ -278,3 +278,25 @@ def test_script_json_cannot_close_script() -> None:
 
     assert "</" not in script_json({"a": "</script><script>alert(1)</script>"})
     assert csv_safe("=SUM(A1)") == "'=SUM(A1)" and csv_safe("-3") == "'-3" and csv_safe(3) == 3
+
+
+# -- the kernel driver, on small documents ------------------------------------------------
+def test_kernel_runs_inline_in_order_isolates_chapters_and_locates_errors() -> None:
+    from arena.render import qmd
+    from arena.render.execute import ExecError, Kernel
+
+    first = qmd.parse("# A\n\n```{python}\nleak = 'from A'\n_private = 2\nimport json\n```\n\n"
+                      "One `{python} leak`, then `{python} leak.upper()`.\n\n```{python}\nleak = 'changed'\n```\n\n"
+                      "After: `{python} leak`; none: `{python} None`; a number: `{python} 6 * 7`.\n", "a.qmd", "da")
+    second = qmd.parse("# B\n\n```{python}\nprint(sorted(n for n in ('leak', '_private', 'json') if n in globals()))\n```\n",
+                       "b.qmd", "da")
+    failing = qmd.parse("# C\n\nFine `{python} 1 + 1`.\n\nBroken\n`{python} undefined_name`.\n", "c.qmd", "da")
+    with Kernel(REPO, "da", "da") as kernel:
+        a = kernel.run_chapter(first)
+        b = kernel.run_chapter(second)
+        with pytest.raises(ExecError) as err:
+            kernel.run_chapter(failing)
+    # inline results in document order, evaluated between the cells that precede them
+    assert a["inline"] == ["from A", "FROM A", "changed", "", "42"]
+    assert b["cells"]["1"][0]["text"] == "[]\n"          # nothing of chapter A is left
+    assert err.value.path == "c.qmd" and err.value.line == 6 and err.value.ename == "NameError"

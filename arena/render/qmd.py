@@ -45,6 +45,7 @@ class Markdown:
     line: int
     text: str
     inline: list[str] = field(default_factory=list)   # expressions, in order
+    line_numbers: list[int] = field(default_factory=list)   # .qmd line of each line of `text`
 
 
 @dataclass
@@ -149,24 +150,24 @@ def parse(text: str, path: str, profile: str) -> Document:
 
     pieces: list[Cell | Markdown] = []
     md: list[str] = []
-    md_line = lines[0][0] if lines else 1
+    md_nos: list[int] = []   # the .qmd line of each line in md (profile blocks drop lines)
     title, title_attrs = meta.get("title"), ""
     fence: str | None = None
     k = 0
     n_cells = 0
 
-    def flush(next_line: int) -> None:
-        nonlocal md, md_line
+    def flush() -> None:
+        nonlocal md, md_nos
         if md:
             body = "\n".join(md)
-            pieces.append(Markdown(md_line, body, INLINE.findall(body)))
-        md = []
-        md_line = next_line
+            pieces.append(Markdown(md_nos[0], body, INLINE.findall(body), md_nos))
+        md, md_nos = [], []
 
     while k < len(lines):
         no, line = lines[k]
         if fence:
             md.append(line)
+            md_nos.append(no)
             if line.strip().startswith(fence) and set(line.strip()) == {fence[0]}:
                 fence = None
             k += 1
@@ -184,7 +185,7 @@ def parse(text: str, path: str, profile: str) -> Document:
                 raise QmdError(path, no, "code cell is not closed")
             if engine != "python":
                 raise QmdError(path, no, f"only python cells are supported, not {{{engine}}}")
-            flush(lines[k][0] + 1)
+            flush()
             opt_lines = [l[3:] if l.startswith("#| ") else l[2:] for l in body if l.startswith("#|")]
             try:
                 options = yaml.safe_load("\n".join(opt_lines)) or {} if opt_lines else {}
@@ -200,6 +201,7 @@ def parse(text: str, path: str, profile: str) -> Document:
         if pm:
             fence = pm.group("fence")
             md.append(line)
+            md_nos.append(no)
             k += 1
             continue
         if title is None:
@@ -209,6 +211,7 @@ def parse(text: str, path: str, profile: str) -> Document:
                 k += 1
                 continue
         md.append(line)
+        md_nos.append(no)
         k += 1
-    flush(0)
+    flush()
     return Document(path, meta, pieces, title, title_attrs)
