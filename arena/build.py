@@ -118,14 +118,17 @@ def main(args: argparse.Namespace) -> int:
              or not _outputs_exist(site, root, [l], formats)]
     stale = stale or langs
     rep = Reporter(quiet)
-    with timer(rep, "validate data"):
-        if not _validated(quiet):
+    with timer(rep, "validate data (quick checks)"):
+        validation = Validation()
+        if validation.done() and validation.failed():   # cached, or the quick checks failed
             return 1
     if stale != langs:
         rep.info(f"up to date: {', '.join(l for l in langs if l not in stale)}")
     try:
-        _build_embedded(root, site, cache_dir, stale, formats, no_cache, rep, inputs)
+        _build_embedded(root, site, cache_dir, stale, formats, no_cache, rep, inputs, gate=validation.gate)
     except BuildFailure as exc:
+        if validation.failed():     # bad data explains a failing chapter: say that, not the symptom
+            return 1
         rep.error(str(exc))
         return 1
     stamps = load_json(stamps_file) or {}
@@ -133,6 +136,57 @@ def main(args: argparse.Namespace) -> int:
     save_json(stamps_file, stamps)
     rep.summary(time.perf_counter() - t0)
     return 0
+
+
+class Validation:
+    """The data is validated before anything is published, and mostly while the book renders.
+
+    The quick checks (codebook, file, header, codes: pandas, a fraction of a second) run first,
+    so a malformed file stops the build before any kernel starts. The Great Expectations suites
+    (~10 s) then run in a thread while the chapters execute; the new site is swapped in only
+    if they pass (`gate`). A cached result (same data, suites and code) returns at once.
+    """
+
+    def __init__(self) -> None:
+        from arena import validate as validation
+
+        self._module = validation
+        self.result = None
+        self._error: BaseException | None = None
+        self._reported = False
+        self._ready = threading.Event()        # set when only GE is left, or when all is done
+        self._thread = threading.Thread(target=self._run, name="validate", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+
+    def _run(self) -> None:
+        try:
+            self.result = self._module.validate(preflight_passed=self._ready.set)
+        except BaseException as exc:             # reported by failed()
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def failed(self) -> bool:
+        """Wait for the result; print the problems (once) and return True if the data is not valid."""
+        self._thread.join()
+        bad = self._error is not None or not self.result.ok
+        if bad and not self._reported:
+            self._reported = True
+            if self._error is not None:
+                print(f"error: validation could not run: {self._error}", file=sys.stderr)
+            else:
+                for problem in self.result.problems:
+                    print(problem, file=sys.stderr)
+                print(self.result.summary() + "; nothing was built", file=sys.stderr)
+        return bad
+
+    def gate(self) -> None:
+        if self.failed():
+            raise BuildFailure("the data did not pass validation (see above)")
 
 
 def _validated(quiet: bool) -> bool:
@@ -163,7 +217,7 @@ def _outputs_exist(site: Path, root: Path, langs: list[str], formats: list[str])
 
 # ------------------------------------------------------------------------------------------
 def _build_embedded(root: Path, site: Path, cache_dir: Path, langs: list[str], formats: list[str],
-                    no_cache: bool, rep: Reporter, inputs: Inputs) -> None:
+                    no_cache: bool, rep: Reporter, inputs: Inputs, gate=lambda: None) -> None:
     import tempfile
 
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -202,6 +256,8 @@ def _build_embedded(root: Path, site: Path, cache_dir: Path, langs: list[str], f
         from arena.render import vendor
 
         vendor.write_root_index(tmp)
+        with timer(rep, "wait for validation"):
+            gate()
         with timer(rep, "swap _site"):
             _swap(tmp, site)
     finally:

@@ -6,9 +6,10 @@ Two stages:
 2. the Great Expectations suites in expectations/*.json (generated from the codebook by
    arena/expectations.py), run on a typed frame (nullable Int64; empty cell = NA = not asked).
 
-On success a report (build/validation/validation.html + .json) is written and the result is cached
-under .arena-cache/validation/ keyed on sha256(raw CSV + suites + codebook), so `ensure_valid` (called
-by the build) skips GE when nothing changed. On failure every broken rule is printed with file,
+On success a report (build/validation/validation.html + .json) is written. The result, pass or fail,
+is cached under .arena-cache/validation/ keyed on sha256(raw CSV + suites + codebook + this code), so
+`ensure_valid` (called by the build) skips GE when nothing changed; one validation runs at a time
+(a file lock), and a second caller waits for it and reads its result. On failure every broken rule is printed with file,
 column, row numbers, line numbers, values and the rule in plain words; exit status 1; nothing is
 written into _site.
 """
@@ -25,8 +26,10 @@ import os
 import re
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 
 from analysis.codebook import Codebook, CodebookError
@@ -407,16 +410,38 @@ def _suites_dir() -> Path:
 
 
 def cache_key(raw: Path, codebook: Path, suites_dir: Path) -> str:
+    """The data, the codebook, the suites and the code that judges them (a cached failure must
+    not outlive a fix to the checks)."""
+    here = Path(__file__)
     chunks = [CACHE_VERSION.encode(), raw.read_bytes() if raw.exists() else b"<missing>",
-              codebook.read_bytes() if codebook.exists() else b"<missing>"]
+              codebook.read_bytes() if codebook.exists() else b"<missing>",
+              here.read_bytes(), (here.parent / "expectations.py").read_bytes()]
     for n in ex.SUITE_NAMES:
         p = suites_dir / f"{n}.json"
         chunks.append(p.read_bytes() if p.exists() else b"<missing>")
     return _sha(*chunks)
 
 
-def validate(raw: Path | None = None, *, use_cache: bool = True) -> ValidationResult:
-    """Pre-flight + GE on `raw`; cached on success. Never raises for bad data (see .ok)."""
+@contextmanager
+def _one_at_a_time(cache_dir: Path):
+    """An exclusive lock across processes: while the build validates, a chapter that asks for
+    the result (the validation appendix, in its own kernel) waits and then reads the cache."""
+    import fcntl
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(cache_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def validate(raw: Path | None = None, *, use_cache: bool = True,
+             preflight_passed: Callable[[], None] | None = None) -> ValidationResult:
+    """Pre-flight + GE on `raw`; the result (pass or fail) is cached under its key. Never raises
+    for bad data (see .ok). `preflight_passed` is called once the quick checks passed and only
+    the Great Expectations suites remain (the build starts rendering then)."""
     raw = Path(raw or paths.RAW)
     codebook_path = Path(paths.CODEBOOK)
     suites_dir = _suites_dir()
@@ -424,42 +449,45 @@ def validate(raw: Path | None = None, *, use_cache: bool = True) -> ValidationRe
     data = raw.read_bytes() if raw.exists() else b""
     key = cache_key(raw, codebook_path, suites_dir)
     result = ValidationResult(ok=False, raw=name, data_sha256=hashlib.sha256(data).hexdigest(), key=key)
-    cache_file = Path(paths.CACHE) / "validation" / f"{key}.json"
-    if use_cache and cache_file.exists():
+    cache_dir = Path(paths.CACHE) / "validation"
+    cache_file = cache_dir / f"{key}.json"
+    with _one_at_a_time(cache_dir):
+        if use_cache and cache_file.exists():
+            try:
+                cached = ValidationResult(**json.loads(cache_file.read_text(encoding="utf-8")))
+                cached.cached = True
+                return cached
+            except (ValueError, TypeError):
+                pass
+        t0 = time.perf_counter()
         try:
-            cached = ValidationResult(**json.loads(cache_file.read_text(encoding="utf-8")))
-            cached.cached = True
-            return cached
-        except (ValueError, TypeError):
-            pass
-    t0 = time.perf_counter()
-    try:
-        cb = load_codebook(codebook_path)
-    except (OSError, CodebookError) as exc:
-        result.problems = [f"{_show(codebook_path)}: cannot load the codebook: {exc}"]
-        return result
-    stale = ex.stale_suites(cb, Path(paths.PUBLISHED), suites_dir)
-    if stale:
-        result.problems = [f"{_show(suites_dir / (s + '.json'))}: out of date with {_show(codebook_path)} "
-                           f"(or the bases); rule: suites are generated from the codebook — run "
-                           f"`arena validate --write-suites` and review the diff" for s in stale]
-        return result
-    parsed, problems = preflight(raw, cb)
-    if problems:
-        result.problems = problems
-        return result
-    df = read_typed(parsed, cb)
-    suites = {n: ex.read_suite(suites_dir / f"{n}.json") for n in ex.SUITE_NAMES}
-    results = run_suites(df, suites)
-    result.rows = len(df)
-    result.results = results
-    result.evaluated = len(results)
-    result.passed = sum(r["success"] for r in results)
-    result.problems = [describe_failure(r, name, df, parsed.lines) for r in results if not r["success"]]
-    result.ok = not result.problems
-    result.seconds = round(time.perf_counter() - t0, 2)
-    if result.ok:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
+            cb = load_codebook(codebook_path)
+        except (OSError, CodebookError) as exc:
+            result.problems = [f"{_show(codebook_path)}: cannot load the codebook: {exc}"]
+            return result
+        stale = ex.stale_suites(cb, Path(paths.PUBLISHED), suites_dir)
+        if stale:
+            result.problems = [f"{_show(suites_dir / (s + '.json'))}: out of date with {_show(codebook_path)} "
+                               f"(or the bases); rule: suites are generated from the codebook — run "
+                               f"`arena validate --write-suites` and review the diff" for s in stale]
+            return result
+        parsed, problems = preflight(raw, cb)
+        if problems:
+            result.problems = problems
+            return result
+        if preflight_passed:
+            preflight_passed()
+        df = read_typed(parsed, cb)
+        suites = {n: ex.read_suite(suites_dir / f"{n}.json") for n in ex.SUITE_NAMES}
+        results = run_suites(df, suites)
+        result.rows = len(df)
+        result.results = results
+        result.evaluated = len(results)
+        result.passed = sum(r["success"] for r in results)
+        result.problems = [describe_failure(r, name, df, parsed.lines) for r in results if not r["success"]]
+        result.ok = not result.problems
+        result.seconds = round(time.perf_counter() - t0, 2)
+        # Failures are cached too: a chapter waiting on the lock must not run the suites again.
         cache_file.write_text(json.dumps(asdict(result), indent=1), encoding="utf-8")
     return result
 

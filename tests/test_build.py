@@ -300,3 +300,40 @@ def test_kernel_runs_inline_in_order_isolates_chapters_and_locates_errors() -> N
     assert a["inline"] == ["from A", "FROM A", "changed", "", "42"]
     assert b["cells"]["1"][0]["text"] == "[]\n"          # nothing of chapter A is left
     assert err.value.path == "c.qmd" and err.value.line == 6 and err.value.ename == "NameError"
+
+
+def _set_cell(root: Path, row: int, column: str, value: str) -> None:
+    """Change one cell of data/raw/survey.csv (row counts data rows from 1)."""
+    import csv
+
+    path = root / "data" / "raw" / "survey.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
+    rows[row][rows[0].index(column)] = value
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+@slow
+def test_malformed_data_stops_before_any_kernel(built_project: Path, tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "malformed", built_project, with_outputs=True)
+    before = tree_hashes(root / "_site")
+    _set_cell(root, 17, "cult_renew", "three")
+    proc = run_build(root, "--engine", "embedded")
+    assert proc.returncode == 1
+    assert "data/raw/survey.csv" in proc.stderr and "cult_renew" in proc.stderr and "line 18" in proc.stderr, proc.stderr
+    assert "kernel start" not in proc.stderr
+    assert tree_hashes(root / "_site") == before
+
+
+@slow
+def test_data_failing_an_expectation_is_never_published(built_project: Path, tmp_path: Path) -> None:
+    """The suites run while the chapters execute; the new site must still never be swapped in."""
+    root = copy_project(tmp_path / "invalid", built_project, with_outputs=True)
+    before = tree_hashes(root / "_site")
+    _set_cell(root, 17, "cult_renew", "6")          # an integer, but not a code of its scale
+    proc = run_build(root, "--engine", "embedded")
+    assert proc.returncode == 1
+    assert "column cult_renew" in proc.stderr and "line 18" in proc.stderr and "rule" in proc.stderr, proc.stderr
+    assert "nothing was built" in proc.stderr
+    assert tree_hashes(root / "_site") == before
+    assert not list(root.glob("._site*"))
