@@ -6,10 +6,12 @@ and the same for `quarto render` when Quarto is installed.
 Every run works in a fresh copy of the project in a temporary directory (ARENA_ROOT), so the
 real _site/ and .arena-cache/ are never touched. Per run, in order:
 
-  validate   `arena validate` on the fresh copy (Great Expectations; `make build` runs it first)
-  cold       `arena build` with no chapter outputs, no Pandoc conversions, no _site (kernels
-             start, every chapter executes, every page converts, both PDFs compile); only the
-             validation result of the step before is on record
+  nothing    `arena build` on the fresh copy: nothing on record, so it also validates the data
+             (Great Expectations runs while the chapters execute); what `make build` does after
+             a data update
+  cold       `arena build` again after deleting _site/ and every cached chapter output, Pandoc
+             conversion and stamp (kernels start, every chapter executes, every page converts,
+             both PDFs compile); only the validation result is kept
   no-op      `arena build` again, nothing changed
   prose edit one sentence appended to the last English chapter (no code touched)
   code edit  one inline expression added to the last English chapter (that chapter re-executes)
@@ -60,8 +62,16 @@ def edit_chapter(root: Path, i: int, code: bool = False) -> None:
     ch.write_text(ch.read_text(encoding="utf-8") + extra, encoding="utf-8")
 
 
-STEPS = ("validate", "cold", "noop", "edit", "code")
-LABELS = {"validate": "validate", "cold": "cold", "noop": "no-op", "edit": "prose edit", "code": "code edit"}
+STEPS = ("nothing", "cold", "noop", "edit", "code")
+LABELS = {"nothing": "from nothing", "cold": "cold", "noop": "no-op", "edit": "prose edit", "code": "code edit"}
+
+
+def forget_renders(root: Path) -> None:
+    """Back to a cold render: no site, no chapter outputs, no conversions (validation kept)."""
+    shutil.rmtree(root / "_site", ignore_errors=True)
+    for name in ("exec", "pandoc"):
+        shutil.rmtree(root / ".arena-cache" / name, ignore_errors=True)
+    (root / ".arena-cache" / "stamps.json").unlink(missing_ok=True)
 
 
 def bench_arena(base: Path, runs: int, jobs: str) -> dict[str, list[float]]:
@@ -69,7 +79,8 @@ def bench_arena(base: Path, runs: int, jobs: str) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {k: [] for k in STEPS}
     for r in range(runs):
         root = fresh_copy(base, f"arena-j{jobs}-{r}")
-        out["validate"].append(timed([sys.executable, "-m", "arena.cli", "validate"], root, env))
+        out["nothing"].append(timed(arena_cmd(), root, env))
+        forget_renders(root)
         out["cold"].append(timed(arena_cmd(), root, env))
         out["noop"].append(timed(arena_cmd(), root, env))
         edit_chapter(root, r)
@@ -81,7 +92,7 @@ def bench_arena(base: Path, runs: int, jobs: str) -> dict[str, list[float]]:
 
 
 def bench_quarto(base: Path, runs: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {k: [] for k in STEPS if k != "validate"}
+    out: dict[str, list[float]] = {k: [] for k in STEPS if k != "nothing"}
 
     def render(root: Path) -> float:
         return sum(timed(["quarto", "render", "--profile", lang], root) for lang in ("da", "en"))
@@ -118,11 +129,7 @@ def main() -> int:
     for name, res in results.items():
         print(f"{name:<22}" + "".join(f"{statistics.median(res[k]):>12.2f}" if res.get(k) else f"{'-':>12}"
                                       for k in STEPS))
-    for name, res in results.items():
-        if res.get("validate"):
-            total = statistics.median([v + c for v, c in zip(res["validate"], res["cold"])])
-            print(f"{name}: validate + cold build from nothing: {total:.2f} s")
-    print(f"\npeak RSS of the largest child process (build, kernel or validation): {peak_mb:.0f} MB")
+    print(f"\npeak RSS of the largest child process (build or kernel): {peak_mb:.0f} MB")
     if "quarto render" in results:
         emb = next(iter(results.values()))
         q = results["quarto render"]
