@@ -29,13 +29,16 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 
 from analysis.codebook import Codebook, CodebookError
 from analysis.codebook import load as load_codebook
 from arena import expectations as ex
 from arena import paths
+
+if TYPE_CHECKING:   # pandas is imported where it is used: the cached path must stay light
+    import pandas as pd
 
 CACHE_VERSION = "1"  # bump when the meaning of a cached result changes
 _INT = re.compile(r"-?[0-9]+")
