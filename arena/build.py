@@ -396,22 +396,29 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
     # 4. Pandoc: every HTML page and every Typst chapter in one process -------------------
     t = time.perf_counter()
     jobs: list[PandocJob] = []
-    if "html" in formats:
-        for page, doc, res in zip(pages, docs, results):
-            md = assemble.chapter_markdown(doc, res, "html", defaults)
-            jobs.append(PandocJob(doc.path, md, "html5", xref_for(page)))
-    if "pdf" in formats:
-        pdf_xref = xref_for(None)
-        for page, doc, res in zip(pages, docs, results):
-            md = assemble.chapter_markdown(doc, res, "typst", defaults, figdir=work / "fig", figprefix="fig/")
-            cls = " .unnumbered" if not page.number else ""
-            jobs.append(PandocJob(doc.path, f"# {page.title} {{#{page.title_id}{cls}}}\n\n{md}", "typst", pdf_xref))
+    pdf_xref = xref_for(None)
+    typst_title = {page.src: f"# {page.title} {{#{page.title_id}{' .unnumbered' if not page.number else ''}}}"
+                   for page in pages}
+    for page, doc, res in zip(pages, docs, results):
+        if len(formats) == 2:   # one markdown for both: Pandoc parses each chapter once (batch.lua)
+            md = assemble.chapter_markdown_both(doc, res, defaults, typst_title[page.src],
+                                                figdir=work / "fig", figprefix="fig/")
+            html_md = typst_md = md
+        else:
+            html_md = assemble.chapter_markdown(doc, res, "html", defaults)
+            typst_md = typst_title[page.src] + "\n\n" + assemble.chapter_markdown(
+                doc, res, "typst", defaults, figdir=work / "fig", figprefix="fig/")
+        if "html" in formats:
+            jobs.append(PandocJob(doc.path, html_md, "html5", xref_for(page)))
+        if "pdf" in formats:
+            jobs.append(PandocJob(doc.path, typst_md, "typst", pdf_xref))
     try:
         converted = convert(jobs, work, None if no_cache else cache_dir / "pandoc" / lang)
     except PandocError as exc:
         raise BuildFailure(str(exc)) from None
-    html_out = converted[:len(pages)] if "html" in formats else []
-    typst_out = converted[len(html_out):]
+    per_page = len(formats)     # jobs are per page: [html][, typst]
+    html_out = converted[0::per_page] if "html" in formats else []
+    typst_out = converted[per_page - 1::per_page] if "pdf" in formats else []
     rep.step(f"{lang}: pandoc", time.perf_counter() - t, f"{converted.fresh} of {len(jobs)} documents converted")
 
     # 5. HTML pages ---------------------------------------------------------------------

@@ -118,27 +118,18 @@ def _attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
-def chapter_markdown(doc: Document, result: dict, fmt: str, defaults: dict,
-                     figdir: Path | None = None, figprefix: str = "") -> str:
-    """Pandoc markdown of one chapter body (title excluded). fmt: 'html' or 'typst'."""
+def _piece_blocks(doc: Document, result: dict, fmt: str, defaults: dict,
+                  write_file: Callable[[str, bytes], str]) -> list[str]:
+    """One markdown block per piece of the chapter ("" where a piece shows nothing)."""
     inline = iter(result.get("inline", []))
     blocks: list[str] = []
-
-    def write_file(ext: str, payload: bytes) -> str:
-        assert figdir is not None
-        name = hashlib.sha256(payload).hexdigest()[:16] + "." + ext
-        figdir.mkdir(parents=True, exist_ok=True)
-        target = figdir / name
-        if not target.exists():
-            target.write_bytes(payload)
-        return figprefix + name
-
     for piece in doc.pieces:
         if isinstance(piece, Markdown):
             blocks.append(INLINE.sub(lambda m: next(inline, ""), piece.text))
             continue
         opts = {**defaults, **piece.options}
         if opts.get("include") is False:
+            blocks.append("")
             continue
         parts: list[str] = []
         if opts.get("echo") is True:
@@ -152,6 +143,48 @@ def chapter_markdown(doc: Document, result: dict, fmt: str, defaults: dict,
         if cap:
             body = "\n\n".join(parts) if parts else ""
             blocks.append(f"::: {{#{label}}}\n\n{body}\n\n{cap}\n\n:::")
-        elif parts:
+        else:
             blocks.append("\n\n".join(parts))
+    return blocks
+
+
+def _file_writer(figdir: Path | None, figprefix: str) -> Callable[[str, bytes], str]:
+    def write_file(ext: str, payload: bytes) -> str:
+        assert figdir is not None
+        name = hashlib.sha256(payload).hexdigest()[:16] + "." + ext
+        figdir.mkdir(parents=True, exist_ok=True)
+        target = figdir / name
+        if not target.exists():
+            target.write_bytes(payload)
+        return figprefix + name
+    return write_file
+
+
+def _join(blocks: list[str]) -> str:
     return "\n\n".join(b.strip("\n") for b in blocks if b.strip()) + "\n"
+
+
+def chapter_markdown(doc: Document, result: dict, fmt: str, defaults: dict,
+                     figdir: Path | None = None, figprefix: str = "") -> str:
+    """Pandoc markdown of one chapter body (title excluded). fmt: 'html' or 'typst'."""
+    return _join(_piece_blocks(doc, result, fmt, defaults, _file_writer(figdir, figprefix)))
+
+
+def _only(fmt: str, text: str) -> str:
+    """A block shown in one format only (arena.lua keeps or drops it, like Quarto)."""
+    if not text.strip():
+        return ""
+    return f'::::::: {{.content-visible when-format="{fmt}"}}\n\n{text.strip(chr(10))}\n\n:::::::'
+
+
+def chapter_markdown_both(doc: Document, result: dict, defaults: dict, typst_title: str,
+                          figdir: Path | None = None, figprefix: str = "") -> str:
+    """ONE markdown for the HTML page and the Typst chapter: what differs (cell outputs, the
+    Typst chapter heading) sits in `when-format` blocks, so Pandoc reads the chapter once."""
+    write_file = _file_writer(figdir, figprefix)
+    html = _piece_blocks(doc, result, "html", defaults, write_file)
+    typst = _piece_blocks(doc, result, "typst", defaults, write_file)
+    blocks = [_only("typst", typst_title)]
+    for h, t in zip(html, typst):
+        blocks += [h] if h == t else [_only("html", h), _only("typst", t)]
+    return _join(blocks)

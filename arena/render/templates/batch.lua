@@ -25,8 +25,16 @@ local abbreviations = {}   -- a set: Pandoc reads the keys of this table
 for _, a in ipairs(input.abbreviations) do abbreviations[a] = true end
 local reader_options = { abbreviations = abbreviations }
 
+-- A chapter usually comes twice (page and Typst) with the same markdown (what differs sits in
+-- `when-format` blocks): it is read once. `walk` returns a new document, the parsed one stays.
+local parsed = {}
+
 local function convert(job, warnings)
-  local doc = pandoc.read(job.markdown, "markdown", reader_options)
+  local doc = parsed[job.markdown]
+  if not doc then
+    doc = pandoc.read(job.markdown, "markdown", reader_options)
+    parsed = { [job.markdown] = doc }   -- keep only the last: jobs come in pairs
+  end
   local filters = make_filters(job.xref, job.to, function(msg) table.insert(warnings, msg) end)
   for _, filter in ipairs(filters) do
     doc = doc:walk(filter)
