@@ -118,14 +118,13 @@ def main(args: argparse.Namespace) -> int:
              or not _outputs_exist(site, root, [l], formats)]
     stale = stale or langs
     rep = Reporter(quiet)
-    with timer(rep, "validate data (quick checks)"):
-        validation = Validation()
-        if validation.done() and validation.failed():   # cached, or the quick checks failed
-            return 1
+    validation = Validation()   # in a thread: the kernels start meanwhile
+
     if stale != langs:
         rep.info(f"up to date: {', '.join(l for l in langs if l not in stale)}")
     try:
-        _build_embedded(root, site, cache_dir, stale, formats, no_cache, rep, inputs, gate=validation.gate)
+        _build_embedded(root, site, cache_dir, stale, formats, no_cache, rep, inputs,
+                        gate=validation.gate, quick_checks=validation.quick_checks)
     except BuildFailure as exc:
         if validation.failed():     # bad data explains a failing chapter: say that, not the symptom
             return 1
@@ -141,10 +140,10 @@ def main(args: argparse.Namespace) -> int:
 class Validation:
     """The data is validated before anything is published, and mostly while the book renders.
 
-    The quick checks (codebook, file, header, codes: pandas, a fraction of a second) run first,
-    so a malformed file stops the build before any kernel starts. The Great Expectations suites
-    (~10 s) then run in a thread while the chapters execute; the new site is swapped in only
-    if they pass (`gate`). A cached result (same data, suites and code) returns at once.
+    The quick checks (codebook, file, header, codes: pandas, under a second) run while the
+    kernels start; no chapter executes before they passed (`quick_checks`). The Great
+    Expectations suites (~10 s) then run while the chapters execute, and the new site is swapped
+    in only if they pass (`gate`). A cached result (same data, suites and code) returns at once.
     """
 
     def __init__(self) -> None:
@@ -154,10 +153,10 @@ class Validation:
         self.result = None
         self._error: BaseException | None = None
         self._reported = False
+        self._finished = False
         self._ready = threading.Event()        # set when only GE is left, or when all is done
         self._thread = threading.Thread(target=self._run, name="validate", daemon=True)
         self._thread.start()
-        self._ready.wait()
 
     def _run(self) -> None:
         try:
@@ -165,10 +164,8 @@ class Validation:
         except BaseException as exc:             # reported by failed()
             self._error = exc
         finally:
+            self._finished = True
             self._ready.set()
-
-    def done(self) -> bool:
-        return not self._thread.is_alive()
 
     def failed(self) -> bool:
         """Wait for the result; print the problems (once) and return True if the data is not valid."""
@@ -183,6 +180,12 @@ class Validation:
                     print(problem, file=sys.stderr)
                 print(self.result.summary() + "; nothing was built", file=sys.stderr)
         return bad
+
+    def quick_checks(self) -> None:
+        """Wait for the quick checks; raise if they (or a cached result) failed."""
+        self._ready.wait()
+        if self._finished:
+            self.gate()
 
     def gate(self) -> None:
         if self.failed():
@@ -217,7 +220,8 @@ def _outputs_exist(site: Path, root: Path, langs: list[str], formats: list[str])
 
 # ------------------------------------------------------------------------------------------
 def _build_embedded(root: Path, site: Path, cache_dir: Path, langs: list[str], formats: list[str],
-                    no_cache: bool, rep: Reporter, inputs: Inputs, gate=lambda: None) -> None:
+                    no_cache: bool, rep: Reporter, inputs: Inputs, gate=lambda: None,
+                    quick_checks=lambda: None) -> None:
     import tempfile
 
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -234,7 +238,8 @@ def _build_embedded(root: Path, site: Path, cache_dir: Path, langs: list[str], f
 
         def run(lang: str) -> None:
             try:
-                _build_language(root, lang, formats, tmp, work / lang, cache_dir, no_cache, rep, inputs)
+                _build_language(root, lang, formats, tmp, work / lang, cache_dir, no_cache, rep, inputs,
+                                quick_checks)
             except BaseException as exc:  # re-raised in the main thread
                 errors.append(exc)
 
@@ -295,7 +300,8 @@ def _swap(tmp: Path, site: Path) -> None:
 
 # ------------------------------------------------------------------------------------------
 def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, work: Path,
-                    cache_dir: Path, no_cache: bool, rep: Reporter, inputs: Inputs) -> None:
+                    cache_dir: Path, no_cache: bool, rep: Reporter, inputs: Inputs,
+                    quick_checks=lambda: None) -> None:
     from arena.render import assemble, config, qmd
     from arena.render.cache import save_json as _save
     from arena.render.execute import ExecError, Kernel
@@ -343,6 +349,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         try:
             with Kernel(root, lang, lang) as kernel:
                 rep.step(f"{lang}: kernel start", time.perf_counter() - t)
+                quick_checks()   # the kernel started meanwhile; no chapter runs on malformed data
                 for i, key in todo:
                     tc = time.perf_counter()
                     results[i] = kernel.run_chapter(docs[i])
@@ -351,6 +358,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         except ExecError as exc:
             raise BuildFailure(_describe(exc, texts[[d.path for d in docs].index(exc.path)])) from None
     else:
+        quick_checks()
         rep.step(f"{lang}: execute", 0.0, "all chapters from cache")
     keep = {f"{inputs.execution_key(lang, d.code())}.json" for d in docs}
     for f in exec_dir.glob("*.json"):
