@@ -98,7 +98,7 @@ def main(args: argparse.Namespace) -> int:
         print("error: --engine quarto: `quarto` is not on PATH", file=sys.stderr)
         return 2
     if engine == "quarto" or (engine == "auto" and quarto):
-        if not _validated(quiet):
+        if Validation().failed():   # Quarto executes the chapters itself: validate first
             return 1
         return build_quarto(root, langs, formats, quiet, quarto)
 
@@ -190,21 +190,6 @@ class Validation:
     def gate(self) -> None:
         if self.failed():
             raise BuildFailure("the data did not pass validation (see above)")
-
-
-def _validated(quiet: bool) -> bool:
-    """Validate once per data version (cached by hash) before anything is computed: bad data
-    stops the build with file, column, rows and rule, and _site is not touched."""
-    from arena import validate as validation
-
-    try:
-        validation.ensure_valid()
-    except validation.ValidationFailed as exc:
-        for problem in exc.result.problems:
-            print(problem, file=sys.stderr)
-        print(exc.result.summary() + "; nothing was built", file=sys.stderr)
-        return False
-    return True
 
 
 def _outputs_exist(site: Path, root: Path, langs: list[str], formats: list[str]) -> bool:
