@@ -44,6 +44,59 @@ def figure_list(r: Report) -> list[tuple[str, str]]:
     return [(fid, spec["title"][r.lang]) for fid, spec in figure_specs().items()]
 
 
+CI_LEVEL = 0.95  # Wilson intervals use alpha = 0.05 (analysis.stats.wilson_ci)
+# Marks for the flags in the figure tables; the appendix's introduction explains them.
+MARKS = {"small_base": "†", "small_cell": "‡"}
+FIGURE_HEAD = {
+    "da": {"item": "Spørgsmål", "group": "Gruppe", "answer": "Svar", "count": "Antal", "base": "Grundlag",
+           "percent": "Procent", "ci": "{level}-KI", "note": "Note"},
+    "en": {"item": "Question", "group": "Group", "answer": "Answer", "count": "Count", "base": "Base",
+           "percent": "Per cent", "ci": "{level} CI", "note": "Note"},
+}
+
+
+def figure_table(r: Report, fig_id: str) -> str:
+    """One figure's numbers as the appendix prints them (Markdown).
+
+    The same numbers as the figure's CSV download, written for reading: a question shared by
+    every row stands once above the table, a repeated question or group is shown on its first
+    row only, numbers use the report's locale, and the two flags become the marks in MARKS.
+    """
+    from analysis import figures
+    from analysis.display import Table
+
+    lang, h = r.lang, FIGURE_HEAD[r.lang]
+    plain = {v: k for k, v in figures.COLUMN_NAMES[lang].items()}
+    t = figures.download_table(fig_id, lang, r).rename(columns=plain)
+    lead = ""
+    cols: dict[str, list] = {}
+    if t["item"].nunique() == 1:
+        lead = f"*{h['item']}:* {t['item'].iloc[0]}\n\n"
+    else:
+        cols[h["item"]] = _first_of_run(list(t["item"]))
+    if "group" in t:
+        cols[h["group"]] = _first_of_run(list(t["group"]), within=list(t["item"]))
+    cols[h["answer"]] = list(t["answer"])
+    cols[h["count"]] = [fmt.number(v, lang) for v in t["count"]]
+    cols[h["base"]] = [fmt.number(v, lang) for v in t["base"]]
+    cols[h["percent"]] = [fmt.number(v, lang, 1) for v in t["percent"]]
+    cols[h["ci"].format(level=fmt.percent(100 * CI_LEVEL, lang))] = [
+        f"{fmt.number(lo, lang, 1)}–{fmt.number(hi, lang, 1)}" for lo, hi in zip(t["ci_low"], t["ci_high"])]
+    notes = [" ".join(mark for flag, mark in MARKS.items() if row[flag]) for _, row in t.iterrows()]
+    if any(notes):
+        cols[h["note"]] = notes
+    return lead + Table(pd.DataFrame(cols)).to_markdown()
+
+
+def _first_of_run(values: list, within: list | None = None) -> list[str]:
+    """Blank a value that repeats the row above (within the same `within` value)."""
+    out = []
+    for i, v in enumerate(values):
+        same = i > 0 and v == values[i - 1] and (within is None or within[i] == within[i - 1])
+        out.append("" if same or v is None or v != v else str(v))
+    return out
+
+
 def reconciliation_counts(table: pd.DataFrame) -> dict[str, int]:
     from analysis import reconcile
 
@@ -119,8 +172,6 @@ class Download:
     def __repr__(self) -> str:
         return f"Download({self.filename!r})"
 
-
-CI_LEVEL = 0.95  # Wilson intervals use alpha = 0.05 (analysis.stats.wilson_ci)
 
 
 def ci_level(r: Report) -> str:

@@ -184,7 +184,7 @@ class Table:
 
     @staticmethod
     def _numeric(text: str) -> bool:
-        return bool(re.fullmatch(r"[-−+]?[\d.,\s\u00a0]+%?", text.strip())) if text.strip() else False
+        return bool(re.fullmatch(r"[-−+]?[\d.,\s\u00a0]+%?(–[\d.,]+)?", text.strip())) if text.strip() else False
 
     def to_html(self) -> str:
         head, rows = self._cells()
@@ -209,8 +209,14 @@ class Table:
             return s.replace("|", "\\|").replace("\n", " ")
 
         numeric = [all(self._numeric(r[i]) for r in rows) and rows != [] for i in range(len(head))]
+        # When a row is too long for one line, Pandoc sizes the columns by the dashes under the
+        # header: give each column dashes in proportion to its longest cell (within bounds), so
+        # a column of numbers is not as wide as one of questions.
+        # (+4: room for the cell padding, which a narrow column of numbers feels most.)
+        widths = [min(max([len(h)] + [len(r[i]) for r in rows] + [3]), 32) + 4
+                  for i, h in enumerate(head)]
         lines = ["| " + " | ".join(esc(h) for h in head) + " |",
-                 "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"]
+                 "|" + "|".join("-" * w + ":" if n else ":" + "-" * w for n, w in zip(numeric, widths)) + "|"]
         lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
         if self.caption:
             lines += ["", f": {esc(self.caption)}"]
