@@ -1,6 +1,7 @@
 """Tables for the appendices: codebook, figure tables, reconciliation, data validation."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -55,23 +56,23 @@ FIGURE_HEAD = {
 }
 
 
-def figure_table(r: Report, fig_id: str) -> str:
-    """One figure's numbers as the appendix prints them (Markdown).
+def figure_table(r: Report, fig_id: str) -> tuple[str, pd.DataFrame]:
+    """One figure's numbers as the appendix prints them: (the question every row shares, or
+    "", the table).
 
     The same numbers as the figure's CSV download, written for reading: a question shared by
     every row stands once above the table, a repeated question or group is shown on its first
     row only, numbers use the report's locale, and the two flags become the marks in MARKS.
     """
     from analysis import figures
-    from analysis.display import Table
 
     lang, h = r.lang, FIGURE_HEAD[r.lang]
     plain = {v: k for k, v in figures.COLUMN_NAMES[lang].items()}
     t = figures.download_table(fig_id, lang, r).rename(columns=plain)
-    lead = ""
+    shared = ""
     cols: dict[str, list] = {}
     if t["item"].nunique() == 1:
-        lead = f"*{h['item']}:* {t['item'].iloc[0]}\n\n"
+        shared = str(t["item"].iloc[0])
     else:
         cols[h["item"]] = _first_of_run(list(t["item"]))
     if "group" in t:
@@ -85,7 +86,21 @@ def figure_table(r: Report, fig_id: str) -> str:
     notes = [" ".join(mark for flag, mark in MARKS.items() if row[flag]) for _, row in t.iterrows()]
     if any(notes):
         cols[h["note"]] = notes
-    return lead + Table(pd.DataFrame(cols)).to_markdown()
+    return shared, pd.DataFrame(cols)
+
+
+def figure_table_markdown(r: Report, fig_id: str) -> str:
+    """figure_table as Markdown for an `output: asis` cell."""
+    from analysis.display import Table
+
+    shared, table = figure_table(r, fig_id)
+    lead = f"*{FIGURE_HEAD[r.lang]['item']}:* {_md_text(shared)}\n\n" if shared else ""
+    return lead + Table(table).to_markdown()
+
+
+def _md_text(text: str) -> str:
+    """Data text placed in Markdown: characters Markdown would act on are escaped."""
+    return re.sub(r"([\\`*_{}\[\]<>#|$@~^])", r"\\\1", text)
 
 
 def _first_of_run(values: list, within: list | None = None) -> list[str]:

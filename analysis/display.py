@@ -171,7 +171,11 @@ def frame_to_csv(frame: Any) -> str:
 
 
 class Table:
-    """A small table: HTML for the site, pipe-table Markdown for the PDF."""
+    """A small table, written out by us for both formats: HTML for the site and Typst for the PDF.
+
+    Both go to Pandoc as raw blocks, which it passes through untouched: its pipe-table reader
+    takes about 2 ms a row, and the appendices have over a thousand rows per language.
+    """
 
     def __init__(self, frame: Any, caption: str | None = None, index: bool = False) -> None:
         self.frame = frame.reset_index() if index else frame
@@ -186,45 +190,82 @@ class Table:
     def _numeric(text: str) -> bool:
         return bool(re.fullmatch(r"[-−+]?[\d.,\s\u00a0]+%?(–[\d.,]+)?", text.strip())) if text.strip() else False
 
+    def _numeric_columns(self, head: list[str], rows: list[list[str]]) -> list[bool]:
+        """Columns where every cell is a number: right-aligned in both formats."""
+        return [rows != [] and all(self._numeric(r[i]) for r in rows) for i in range(len(head))]
+
     def to_html(self) -> str:
         head, rows = self._cells()
-        numeric = [all(self._numeric(r[i]) for r in rows) and rows != [] for i in range(len(head))]
+        numeric = self._numeric_columns(head, rows)
         out = ['<table class="arena-table">']
         if self.caption:
-            out.append(f"<caption>{html.escape(self.caption)}</caption>")
+            out.append(f"<caption>{_html_text(self.caption)}</caption>")
         out.append("<thead><tr>" + "".join(
-            f'<th{NUM if numeric[i] else ""}>{html.escape(h)}</th>' for i, h in enumerate(head)
+            f'<th{NUM if numeric[i] else ""}>{_html_text(h)}</th>' for i, h in enumerate(head)
         ) + "</tr></thead><tbody>")
         for r in rows:
             out.append("<tr>" + "".join(
-                f'<td{NUM if numeric[i] else ""}>{html.escape(c)}</td>' for i, c in enumerate(r)
+                f'<td{NUM if numeric[i] else ""}>{_html_text(c)}</td>' for i, c in enumerate(r)
             ) + "</tr>")
         out.append("</tbody></table>")
         return "".join(out)
 
-    def to_markdown(self) -> str:
+    def to_typst(self) -> str:
+        """The table in Typst, in the shape Pandoc gives its own tables (a `figure` of kind
+        table around a centred `table`), so the book template's table rules apply alike."""
         head, rows = self._cells()
-
-        def esc(s: str) -> str:
-            return s.replace("|", "\\|").replace("\n", " ")
-
-        numeric = [all(self._numeric(r[i]) for r in rows) and rows != [] for i in range(len(head))]
-        # When a row is too long for one line, Pandoc sizes the columns by the dashes under the
-        # header: give each column dashes in proportion to its longest cell (within bounds), so
-        # a column of numbers is not as wide as one of questions.
-        # (+4: room for the cell padding, which a narrow column of numbers feels most.)
-        widths = [min(max([len(h)] + [len(r[i]) for r in rows] + [3]), 32) + 4
-                  for i, h in enumerate(head)]
-        lines = ["| " + " | ".join(esc(h) for h in head) + " |",
-                 "|" + "|".join("-" * w + ":" if n else ":" + "-" * w for n, w in zip(numeric, widths)) + "|"]
-        lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+        numeric = self._numeric_columns(head, rows)
+        # Column widths: a table that fits in a line of text gets automatic widths; a wider one
+        # shares the text width in proportion to each column's longest cell, within bounds (so
+        # a column of numbers is not as wide as one of questions; +4 is room for cell padding).
+        longest = max(len(" | ".join(r)) for r in [head] + rows) + 4
+        if longest <= 72:
+            columns = str(len(head))
+        else:
+            sizes = [min(max([len(h), 3] + [len(r[i]) for r in rows]), 32) + 4 for i, h in enumerate(head)]
+            columns = "(" + ", ".join(f"{100 * w / sum(sizes):.2f}%" for w in sizes) + ",)"
+        align = "(" + ",".join("right" if n else "left" for n in numeric) + ",)"
+        lines = ["#figure(", "  align(center)[#table(", f"    columns: {columns},", f"    align: {align},",
+                 "    table.header(" + ", ".join(f"[{typst_text(h)}]" for h in head) + ",),",
+                 "    table.hline(),"]
+        lines += ["    " + ", ".join(f"[{typst_text(c)}]" for c in r) + "," for r in rows]
+        lines.append("  )]")
         if self.caption:
-            lines += ["", f": {esc(self.caption)}"]
+            lines.append(f"  , caption: [{typst_text(self.caption)}]")
+        lines += ["  , kind: table", "  )"]
         return "\n".join(lines)
 
+    def to_markdown(self) -> str:
+        """Markdown carrying the table for both formats (each writer keeps its own raw block)."""
+        return raw_markdown("html", self.to_html()) + "\n\n" + raw_markdown("typst", self.to_typst())
+
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        return {"text/html": self.to_html(), "text/markdown": self.to_markdown(),
+        # The site takes text/html; the PDF (and Quarto's Typst output) takes the Markdown.
+        return {"text/html": self.to_html(), "text/markdown": raw_markdown("typst", self.to_typst()),
                 "text/plain": self.frame.to_string(index=False)}
+
+
+def _html_text(text: str) -> str:
+    # An apostrophe in the data is typographic in print (Typst) and should be so here too.
+    return html.escape(text.replace("'", "\u2019"))
+
+
+_TYPST_MARKUP = re.compile(r"([\\#\[\]*_`$<>@~/=+\-])")
+
+
+def typst_text(text: str) -> str:
+    """Plain text as Typst markup: each character Typst gives a meaning is escaped. Quotes are
+    left to Typst, which sets them typographically, as Pandoc's `smart` extension would."""
+    out = _TYPST_MARKUP.sub(r"\\\1", text.replace("\n", " "))
+    return re.sub(r"^(\d+)\.", r"\1\\.", out)  # "1." at the start would begin a numbered list
+
+
+def raw_markdown(fmt: str, text: str) -> str:
+    """A Pandoc raw block: `fmt` output gets `text` as it is; other formats drop it."""
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"{fence}{{={fmt}}}\n{text}\n{fence}"
 
 
 # -- smoke-test content (replaced by the real figure registry in analysis/) ----------------
