@@ -8,6 +8,9 @@ A chapter cell ends with a `Figure` or a `Table`. Jupyter asks it for a MIME bun
 * `image/svg+xml`  the static chart from vl-convert (the PDF uses this)
 * `text/plain`     the alternative text
 
+A figure with a note (or a CSV download) displays a second output after the chart: the note as
+HTML for the site and as a raw Typst block (in `text/markdown`) for the PDF.
+
 The embedded renderer takes `text/html` for HTML and `image/svg+xml` for the PDF; real Quarto
 does the same through its MIME priorities (HTML prefers text/html, Typst takes the image).
 
@@ -79,6 +82,7 @@ class Figure:
         alt_text: str,
         table_csv: str | None = None,
         fig_id: str | None = None,
+        note: str | None = None,
     ) -> None:
         if lang not in LANGS:
             raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
@@ -87,6 +91,7 @@ class Figure:
         self.lang = lang
         self.alt_text = alt_text
         self.table_csv = table_csv
+        self.note = note
         digest = hashlib.sha256(script_json(spec).encode()).hexdigest()[:10]
         self.fig_id = fig_id or f"chart-{digest}"
 
@@ -98,7 +103,7 @@ class Figure:
     # -- construction from an Altair chart -------------------------------------------------
     @classmethod
     def from_chart(cls, chart: Any, alt_text: str, lang: str | None = None,
-                   table: Any = None, fig_id: str | None = None) -> "Figure":
+                   table: Any = None, fig_id: str | None = None, note: str | None = None) -> "Figure":
         """Build from an Altair chart (aggregated data only: Altair embeds what it is given)."""
         import vl_convert as vlc
 
@@ -109,7 +114,7 @@ class Figure:
         table_csv = None
         if table is not None:
             table_csv = frame_to_csv(table)
-        return cls(spec, svg, lang, alt_text, table_csv=table_csv, fig_id=fig_id)
+        return cls(spec, svg, lang, alt_text, table_csv=table_csv, fig_id=fig_id, note=note)
 
     # -- Jupyter display -------------------------------------------------------------------
     def _embed_options(self) -> dict:
@@ -141,6 +146,13 @@ class Figure:
             "if(window.vegaEmbed){go();}else{window.addEventListener('load',go);}"
             "})();</script>",
         ]
+        return "\n".join(parts)
+
+    def note_html(self) -> str:
+        """The note and the CSV download, under the chart on the website."""
+        parts = []
+        if self.note:
+            parts.append(f'<p class="arena-figure-note">{_html_text(self.note)}</p>')
         if self.table_csv is not None:
             label = "Hent data (CSV)" if self.lang == "da" else "Download data (CSV)"
             href = "data:text/csv;charset=utf-8," + urllib.parse.quote(self.table_csv)
@@ -149,12 +161,29 @@ class Figure:
             )
         return "\n".join(parts)
 
+    def note_typst(self) -> str:
+        """The note under the chart in the PDF (self-contained Typst, so Quarto renders it too)."""
+        if not self.note:
+            return ""
+        return raw_markdown("typst", '#block(width: 100%, above: 0.6em, align(left, text(size: 8.5pt, '
+                                     f'fill: rgb("#4a5561"))[{typst_text(self.note)}]))')
+
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         return {
             "text/html": self.to_html(),
             "image/svg+xml": self.svg,
             "text/plain": self.alt_text,
         }
+
+    def _ipython_display_(self) -> None:
+        # Two outputs: the chart, then the note (and download link). Both sit inside the figure
+        # float, before its caption, in the embedded renderer and in Quarto.
+        from IPython.display import display
+
+        display(self._repr_mimebundle_(), raw=True)
+        if self.note or self.table_csv is not None:
+            display({"text/html": self.note_html(), "text/markdown": self.note_typst(),
+                     "text/plain": self.note or ""}, raw=True)
 
     def __repr__(self) -> str:
         return f"Figure({self.fig_id!r}, {self.alt_text!r})"

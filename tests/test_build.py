@@ -86,6 +86,18 @@ def test_figure_caption_and_chart_markup(built_project: Path) -> None:
     assert re.search(r"Figur(\u00a0| )\d+:", text)
     assert 'class="arena-chart"' in text and "vegaEmbed" in text
     assert "</script" not in re.search(r'id="fig-02-chart-spec">(.*?)</script>', text, re.S).group(1)
+    # The note is text under the chart (before the caption), not part of the graphic.
+    fig = re.search(r'<figure id="fig-02".*?</figure>', text, re.S).group(0)
+    with open(built_project / "data" / "raw" / "survey.csv", encoding="utf-8") as f:
+        respondents = sum(1 for _ in f) - 1
+    note = re.search(r'<p class="arena-figure-note">(.*?)</p>', fig).group(1)
+    assert note.startswith(f"Alle respondenter ({respondents})")
+    assert fig.index('class="arena-chart"') < fig.index("arena-figure-note") < fig.index("<figcaption")
+    assert "Alle respondenter" not in re.search(r'<svg.*?</svg>', fig, re.S).group(0)
+    if shutil.which("pdftotext"):
+        pdf_text = subprocess.run(["pdftotext", str(built_project / "_site" / "da" / "arena-da.pdf"), "-"],
+                                  capture_output=True, text=True, check=True).stdout
+        assert f"Alle respondenter ({respondents})" in pdf_text
     about = (built_project / "_site" / "da" / "chapters" / "da" / "01-om-rapporten.html").read_text(encoding="utf-8")
     assert 'class="callout callout-note"' in about
     assert 'role="doc-endnotes"' in about                               # footnotes
