@@ -226,7 +226,7 @@ class Table:
     def to_html(self) -> str:
         head, rows = self._cells()
         numeric = self._numeric_columns(head, rows)
-        out = ['<table class="arena-table">']
+        out = ['<div class="arena-table-wrap"><table class="arena-table">']
         if self.caption:
             out.append(f"<caption>{_html_text(self.caption)}</caption>")
         out.append("<thead><tr>" + "".join(
@@ -236,7 +236,7 @@ class Table:
             out.append("<tr>" + "".join(
                 f'<td{NUM if numeric[i] else ""}>{_html_text(c)}</td>' for i, c in enumerate(r)
             ) + "</tr>")
-        out.append("</tbody></table>")
+        out.append("</tbody></table></div>")
         return "".join(out)
 
     def to_typst(self) -> str:
