@@ -19,6 +19,7 @@ from typing import Mapping
 
 import altair as alt
 import pandas as pd
+from altair.utils.schemapi import debug_mode
 
 from analysis import fmt
 
@@ -92,11 +93,63 @@ def set_properties(chart: alt.TopLevelMixin, **props) -> alt.TopLevelMixin:
     Altair's `.properties()` copies the chart, and copying a layered or concatenated chart
     re-runs its constructor, which deep-copies every layer (~40 ms a figure, with a schema check
     per property). Only for a chart the caller has just built and holds alone. The builders
-    below pass top-level properties to `alt.layer`/`alt.hconcat` for the same reason.
+    below pass top-level properties to `_layer`/`_hconcat` for the same reason.
     """
     for key, value in props.items():
         setattr(chart, key, value)
     return chart
+
+
+class _AsBuilt:
+    """For the layer and concat charts below: `to_dict` without a schema check of every named
+    dataset Altair makes of inline data (~88 a language; the chart's own check, `validate=`, is
+    unaffected)."""
+
+    def to_dict(self, *args, **kwargs):
+        with debug_mode(False):
+            return super().to_dict(*args, **kwargs)
+
+
+class _LayerChart(_AsBuilt, alt.LayerChart):
+    """`alt.LayerChart` that takes its layers as they are: the same spec, without the copies.
+
+    Altair's LayerChart constructor deep-copies every layer twice (to merge selection params,
+    which these charts have none of) and lifts data that all layers share to the top; and it runs
+    again for every copy of the chart, the one `to_dict` makes included. Only for unit layers
+    without params, width, height or view; layers that share data leave it out and it is given
+    to the layer chart (`data=`).
+    """
+
+    def __init__(self, data=alt.Undefined, layer=(), **kwargs):
+        super().__init__(data=data, **kwargs)
+        self.layer = list(layer)
+
+
+class _HConcatChart(_AsBuilt, alt.HConcatChart):
+    """`alt.HConcatChart` that takes its charts as they are (see _LayerChart): Altair's
+    deep-copies every chart, layers and all, when built and again in `to_dict`."""
+
+    def __init__(self, data=alt.Undefined, hconcat=(), **kwargs):
+        super().__init__(data=data, **kwargs)
+        self.hconcat = list(hconcat)
+
+
+def _layer(*layers: alt.Chart, **props) -> alt.LayerChart:
+    """`alt.layer(*layers, **props)` without its copies (see _LayerChart)."""
+    return _LayerChart(layer=layers, **props)
+
+
+def _hconcat(*charts: alt.TopLevelMixin, **props) -> alt.HConcatChart:
+    """`alt.hconcat(*charts, **props)` without its copies (see _HConcatChart)."""
+    return _HConcatChart(hconcat=charts, **props)
+
+
+def _values(rows: list[dict]) -> dict:
+    """Inline data for Altair as rows of plain Python ints, floats and strings: what Altair makes
+    of a DataFrame (a sanitised copy, then records), ready-made, since making it cost more than
+    the rest of `to_dict`. Equal values give equal dataset names (hashes of the values), so a
+    column holds what a DataFrame column would: all ints or all floats (0 is not 0.0), no NaN."""
+    return {"values": rows}
 
 
 def _mark(chart: alt.Chart, mark_type: str, **props) -> alt.Chart:
@@ -144,10 +197,12 @@ def _legend_columns(labels: list[str], available: float) -> int:
     return len(labels) if needed <= available else min(2, len(labels))
 
 
-def _title(title: str, note: str | None = None, width: int = 64) -> alt.TitleParams:
+def _title(title: str, note: str | None = None, width: int = 64) -> dict:
+    """The title as a plain dict: the spec of `alt.TitleParams(text=..., subtitle=...)`, without
+    the schema check Altair runs on every TitleParams it is given."""
     lines = _wrap(title, width)
     subtitle = _wrap(note, int(width * 1.3))
-    return alt.TitleParams(text=lines, subtitle=subtitle) if subtitle else alt.TitleParams(text=lines)
+    return {"text": lines, "subtitle": subtitle} if subtitle else {"text": lines}
 
 
 def _split_label_expr() -> str:
@@ -170,22 +225,30 @@ def _category_label(labels: Mapping, code: int) -> str:
     return str(labels.get(code, labels.get(str(code), code)))
 
 
+def _rows(table: pd.DataFrame, kind: str) -> list[tuple]:
+    """(variable, code, percent) of the table's rows of one kind, as plain Python values."""
+    columns = (table[c].tolist() for c in ("kind", "variable", "code", "percent"))
+    return [row[1:] for row in zip(*columns) if row[0] == kind]
+
+
 def _diverging_segments(table: pd.DataFrame, item_labels: Mapping[str, str],
-                        category_labels: Mapping, lang: str) -> tuple[pd.DataFrame, pd.DataFrame, list[int]]:
+                        category_labels: Mapping, lang: str) -> tuple[list[dict], list[dict], list[int]]:
     """Segment start/end per item and code: negative codes left of 0, positive right.
 
     With an odd number of substantive codes the middle (neutral) one straddles 0.
-    Returns (segments, net labels, substantive codes in scale order).
+    Returns (segment rows, net label rows, substantive codes in scale order).
     """
-    codes_rows = table[table["kind"] == "substantive"]
-    substantive = list(dict.fromkeys(int(c) for c in codes_rows["code"]))  # scale order
+    rows = _rows(table, "substantive")
+    substantive = list(dict.fromkeys(int(code) for _, code, _ in rows))  # scale order
+    shares: dict = {}  # variable -> {code: percent}, in table order
+    for variable, code, percent in rows:
+        shares.setdefault(variable, {})[int(code)] = percent
     half = len(substantive) // 2
     left = substantive[:half][::-1]  # from zero outwards: partly, then strongly disagree
     right = substantive[len(substantive) - half:]
     middle = substantive[half] if len(substantive) % 2 else None
     segments, nets = [], []
-    for variable, rows in codes_rows.groupby("variable", sort=False):
-        share = dict(zip(rows["code"].astype(int), rows["percent"]))
+    for variable, share in shares.items():
         item = _wrapped(item_labels.get(variable, variable))
         mid = share.get(middle, 0.0) if middle is not None else 0.0
         if middle is not None:
@@ -200,13 +263,12 @@ def _diverging_segments(table: pd.DataFrame, item_labels: Mapping[str, str],
             edge += share[code]
         # Net labels: summed unrounded, rounded once (half up) when formatted.
         neg, pos = sum(share[c] for c in left), sum(share[c] for c in right)
-        nets.append((item, -mid / 2 - neg - NET_PAD, fmt.percent(neg, lang), "left"))
-        nets.append((item, mid / 2 + pos + NET_PAD, fmt.percent(pos, lang), "right"))
-    seg = pd.DataFrame(segments, columns=["item", "code", "x_start", "x_end", "percent"])
-    seg["category"] = [_category_label(category_labels, c) for c in seg["code"]]
-    seg["value"] = [fmt.percent(p, lang) for p in seg["percent"]]
-    net = pd.DataFrame(nets, columns=["item", "x", "label", "side"])
-    return seg, net, substantive
+        nets.append({"item": item, "x": -mid / 2 - neg - NET_PAD, "label": fmt.percent(neg, lang), "side": "left"})
+        nets.append({"item": item, "x": mid / 2 + pos + NET_PAD, "label": fmt.percent(pos, lang), "side": "right"})
+    seg = [{"item": item, "code": code, "x_start": start, "x_end": end, "percent": percent,
+            "category": _category_label(category_labels, code), "value": fmt.percent(percent, lang)}
+           for item, code, start, end, percent in segments]
+    return seg, nets, substantive
 
 
 def likert_diverging(
@@ -228,17 +290,17 @@ def likert_diverging(
     _check_aggregated(table)
     lang = _lang(lang)
     seg, nets, substantive = _diverging_segments(table, item_labels, category_labels, lang)
-    items = list(dict.fromkeys(seg["item"]))
+    items = list(dict.fromkeys(row["item"] for row in seg))
     order = [_category_label(category_labels, c) for c in substantive]
     palette = DIVERGING.get(len(substantive)) or alt.Undefined
-    reach = max(nets["x"].abs().max() + 12, 50)  # room for the net labels beyond the longest bar
+    reach = max(max(abs(row["x"]) for row in nets) + 12, 50)  # room for the net labels beyond the longest bar
     reach = -(-reach // 10) * 10
     height = _row_step(items, 36) * len(items)
     main_width = WIDTH - 270 - (110 if show_non_substantive else 0)
     y = alt.Y("item:N", sort=items, title=None,
               axis={"domain": False, "labelExpr": _split_label_expr(), "labelLimit": NO_LIMIT, "labelPadding": 8,
                     "ticks": False})
-    base = alt.Chart(seg).encode(y=y)
+    base = alt.Chart(_values(seg)).encode(y=y)
     bars = _mark(base, "bar", height={"band": 0.62}).encode(
         x=alt.X("x_start:Q", title=None, scale={"domain": [-reach, reach], "nice": False},
                 axis={"domain": False, "grid": True, "labelExpr": "format(abs(datum.value) / 100, '.0%')",
@@ -250,20 +312,21 @@ def likert_diverging(
         order=alt.Order("code:Q"),
         tooltip=[alt.Tooltip("item:N"), alt.Tooltip("category:N"), alt.Tooltip("value:N")],
     )
-    zero = _mark(alt.Chart(pd.DataFrame({"x": [0]})), "rule", color="#333333", strokeWidth=1).encode(x=alt.X("x:Q"))
+    zero = _mark(alt.Chart(_values([{"x": 0}])), "rule", color="#333333", strokeWidth=1).encode(x=alt.X("x:Q"))
     net_text = [
-        _mark(alt.Chart(nets[nets["side"] == side]), "text", fontWeight="bold", align=align).encode(
+        _mark(alt.Chart(_values([row for row in nets if row["side"] == side])), "text",
+              fontWeight="bold", align=align).encode(
             y=alt.Y("item:N", sort=items), x=alt.X("x:Q"), text=alt.Text("label:N"))
         for side, align in (("left", "right"), ("right", "left"))
     ]
     if not show_non_substantive:
-        return alt.layer(bars, zero, *net_text, width=main_width, height=height, title=_title(title, note))
-    main = alt.layer(bars, zero, *net_text, width=main_width, height=height)
+        return _layer(bars, zero, *net_text, width=main_width, height=height, title=_title(title, note))
+    main = _layer(bars, zero, *net_text, width=main_width, height=height)
     side = _non_substantive_panel(table, items, item_labels, lang, height, category_labels)
     # The spec of `.resolve_scale(y="shared", color="independent").properties(title=...)`, without
     # the two copies (see set_properties).
-    return alt.hconcat(main, side, spacing=6, title=_title(title, note),
-                       resolve=alt.Resolve(scale=alt.ScaleResolveMap(y="shared", color="independent")))
+    return _hconcat(main, side, spacing=6, title=_title(title, note),
+                    resolve={"scale": {"color": "independent", "y": "shared"}})
 
 
 def _ticks(reach: float) -> list[int]:
@@ -272,15 +335,12 @@ def _ticks(reach: float) -> list[int]:
 
 
 def _non_substantive_panel(table, items, item_labels, lang, height, category_labels) -> alt.LayerChart:
-    rows = table[table["kind"] == "non_substantive"]
-    data = pd.DataFrame({
-        "item": [_wrapped(item_labels.get(v, v)) for v in rows["variable"]],
-        "percent": rows["percent"].to_numpy(),
-        "value": [fmt.percent(p, lang) for p in rows["percent"]],
-    })
+    data = [{"item": _wrapped(item_labels.get(v, v)), "percent": p, "value": fmt.percent(p, lang)}
+            for v, _, p in _rows(table, "non_substantive")]
+    percents = [row["percent"] for row in data]
     label = category_labels.get("non_substantive", TEXTS[lang]["non_substantive"])
-    top = max(25.0, float(data["percent"].max()) * 1.9)  # room for the label right of the bar
-    base = alt.Chart(data).encode(y=alt.Y("item:N", sort=items, title=None, axis=None))
+    top = max(25.0, max(percents, default=0.0) * 1.9)  # room for the label right of the bar
+    base = alt.Chart().encode(y=alt.Y("item:N", sort=items, title=None, axis=None))
     bar = _mark(base, "bar", color=NON_SUBSTANTIVE_COLOR, height={"band": 0.62}).encode(
         x=alt.X("percent:Q", title=_wrap(label, 15), scale={"domain": [0, top], "nice": False},
                 axis={"domain": False, "grid": False, "labels": False, "orient": "top", "ticks": False,
@@ -288,7 +348,7 @@ def _non_substantive_panel(table, items, item_labels, lang, height, category_lab
         tooltip=[alt.Tooltip("item:N"), alt.Tooltip("value:N")],
     )
     text = _mark(base, "text", align="left", dx=3, color=MUTED).encode(x=alt.X("percent:Q"), text=alt.Text("value:N"))
-    return alt.layer(bar, text, width=100, height=height)
+    return _layer(bar, text, data=_values(data), width=100, height=height)
 
 
 # ---------------------------------------------------------------- bars (multiple response)
@@ -313,20 +373,22 @@ def bars(
     """
     _check_aggregated(table)
     lang = _lang(lang)
-    keep = [label_col, value_col] + ([color_by] if color_by else [])
-    data = table[keep].rename(columns={label_col: "label", value_col: "value"}).copy()
-    data["label"] = [_wrapped(str(s), 36) for s in data["label"]]
-    data["text"] = [fmt.percent(v, lang, digits) for v in data["value"]]
-    order = list(data.groupby("label", sort=False)["value"].max().sort_values(ascending=False, kind="stable").index)
-    top = float(data["value"].max())
+    data = [{"label": _wrapped(str(label), 36), "value": value, "text": fmt.percent(value, lang, digits)}
+            for label, value in zip(table[label_col].tolist(), table[value_col].tolist())]
+    largest: dict = {}  # label -> its largest value, labels in table order
+    for row in data:
+        largest[row["label"]] = max(largest.get(row["label"], row["value"]), row["value"])
+    order = sorted(largest, key=largest.get, reverse=True)  # stable: ties keep table order
+    top = float(max(largest.values()))
     y = alt.Y("label:N", sort=order, title=None,
               axis={"domain": False, "labelExpr": _split_label_expr(), "labelLimit": NO_LIMIT, "labelPadding": 6,
                     "ticks": False})
     x = alt.X("value:Q", title=None, scale={"domain": [0, top * 1.15 + 1], "nice": False}, axis=None)
     encoding = {"y": y, "x": x}
     if color_by:
-        data["group"] = [str((color_labels or {}).get(g, g)) for g in data.pop(color_by)]
-        groups = list(dict.fromkeys(data["group"]))
+        for row, g in zip(data, table[color_by].tolist()):
+            row["group"] = str((color_labels or {}).get(g, g))
+        groups = list(dict.fromkeys(row["group"] for row in data))
         encoding["yOffset"] = alt.YOffset("group:N", sort=groups)
         color = alt.Color("group:N", sort=groups, scale={"domain": groups, "range": CATEGORICAL[:len(groups)]},
                           legend={"direction": "horizontal", "orient": "top", "title": None})
@@ -334,12 +396,12 @@ def bars(
     else:
         color = alt.ColorValue(SINGLE)  # what alt.value(SINGLE) becomes, without a schema lookup
         step = _row_step(order, 30)
-    base = alt.Chart(data).encode(**encoding)
+    base = alt.Chart().encode(**encoding)
     bar = _mark(base, "bar", height={"band": 0.85} if color_by else {"band": 0.7}).encode(
         color=color, tooltip=[alt.Tooltip("label:N"), alt.Tooltip("text:N")])
     text = _mark(base, "text", align="left", dx=4, fontSize=11 if color_by else 12).encode(text=alt.Text("text:N"))
     height = step * len(order)
-    return alt.layer(bar, text, width=WIDTH - 300, height=height, title=_title(title, note))
+    return _layer(bar, text, data=_values(data), width=WIDTH - 300, height=height, title=_title(title, note))
 
 
 # ---------------------------------------------------------------- infographic
@@ -361,24 +423,24 @@ def share_infographic(value: Real | tuple[int, int] | str, lang: str, text: str)
     width, text_top = 320, 96
     layers = [
         _mark(
-            alt.Chart(pd.DataFrame({"t": [big]})), "text",
+            alt.Chart(_values([{"t": big}])), "text",
             fontSize=48, fontWeight="bold", color=SINGLE, align="left", baseline="alphabetic", x=0, y=52,
         ).encode(text=alt.Text("t:N")),
         _mark(
-            alt.Chart(pd.DataFrame({"t": [lines]})), "text",
+            alt.Chart(_values([{"t": lines}])), "text",
             fontSize=14, align="left", baseline="top", x=0, y=text_top, lineHeight=19,
         ).encode(text=alt.Text("t:N")),
     ]
     if share is not None:
-        bar = pd.DataFrame({"start": [0.0, 0.0], "end": [100.0, share], "part": ["all", "share"]})
-        layers.insert(0, _mark(alt.Chart(bar), "bar", height=8, cornerRadius=2).encode(
+        bar = [{"start": 0.0, "end": 100.0, "part": "all"}, {"start": 0.0, "end": share, "part": "share"}]
+        layers.insert(0, _mark(alt.Chart(_values(bar)), "bar", height=8, cornerRadius=2).encode(
             x=alt.X("start:Q", scale={"domain": [0, 100]}, axis=None), x2=alt.X2("end:Q"),
             color=alt.Color("part:N", scale={"domain": ["all", "share"], "range": ["#e6e6e6", SINGLE]},
                             legend=None),
             y=alt.YValue(70),
         ))
     height = text_top + 19 * max(1, len(lines))
-    return alt.layer(*layers, width=width, height=height)
+    return _layer(*layers, width=width, height=height)
 
 
 # ---------------------------------------------------------------- rendering
