@@ -314,6 +314,20 @@ def test_kernel_runs_inline_in_order_isolates_chapters_and_locates_errors() -> N
     assert err.value.path == "c.qmd" and err.value.line == 6 and err.value.ename == "NameError"
 
 
+def test_a_kernel_that_dies_stops_the_chapter_at_once() -> None:
+    import time as _time
+
+    from arena.render import qmd
+    from arena.render.execute import Kernel
+
+    dying = qmd.parse("# D\n\n```{python}\nimport os\nos._exit(3)\n```\n", "d.qmd", "da")
+    with Kernel(REPO, "da", "da") as kernel:
+        started = _time.monotonic()
+        with pytest.raises(RuntimeError, match="kernel died"):
+            kernel.run_chapter(dying)
+        assert _time.monotonic() - started < 30     # it used to wait for ever
+
+
 def _set_cell(root: Path, row: int, column: str, value: str) -> None:
     """Change one cell of data/raw/survey.csv (row counts data rows from 1)."""
     import csv

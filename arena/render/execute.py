@@ -1,4 +1,4 @@
-"""Run the chapters of one language in ONE Jupyter kernel (nbclient).
+"""Run the chapters of one language in ONE Jupyter kernel (jupyter_client, driven directly).
 
 The kernel starts with cwd = project root and `ARENA_LANG` / `QUARTO_PROFILE` set, so chapter
 code can `import analysis` and knows its language. Between chapters the user namespace is reset
@@ -11,8 +11,10 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from contextlib import ExitStack
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 from arena.render.qmd import Cell, Document, Markdown
@@ -76,24 +78,25 @@ def _plain(text: str) -> str:
 
 
 class Kernel:
-    """One kernel for one language; use as a context manager."""
+    """One kernel for one language; use as a context manager.
+
+    Driven with jupyter_client's blocking client, not nbclient: nbclient builds and
+    schema-validates (jsonschema) an nbformat node for every cell and output and runs an event
+    loop per cell, ~0.5 s of build CPU for outputs we turn into plain dicts anyway. The outputs
+    are the ones nbclient produced (streams, displays and their updates, clear_output, errors).
+    """
 
     def __init__(self, root: Path, lang: str, profile: str, timeout: int = 600) -> None:
-        import nbformat
         from jupyter_client.manager import KernelManager
-        from nbclient import NotebookClient
 
         self.root, self.lang, self.profile = root, lang, profile
-        self._nbformat = nbformat
+        self.timeout = timeout
         # IPC transport: local sockets, no TCP ports (and no "running over TCP" warning)
         # (sockets live in a short temporary directory: a Unix socket path has ~100 characters)
         self._conn_dir = tempfile.mkdtemp(prefix="arena-k-")
-        km = KernelManager(kernel_name="python3", transport="ipc",
-                           connection_file=os.path.join(self._conn_dir, f"{lang}.json"))
-        self.client = NotebookClient(
-            nbformat.v4.new_notebook(), km=km, timeout=timeout, kernel_name="python3",
-            allow_errors=True, record_timing=False, resources={"metadata": {"path": str(root)}},
-        )
+        self.km = KernelManager(kernel_name="python3", transport="ipc",
+                                connection_file=os.path.join(self._conn_dir, f"{lang}.json"))
+        self.kc = None
         self._stack = ExitStack()
 
     def __enter__(self) -> "Kernel":
@@ -105,37 +108,97 @@ class Kernel:
         })
         pp = env.get("PYTHONPATH", "")
         env["PYTHONPATH"] = str(self.root) + (os.pathsep + pp if pp else "")
-        # Start the kernel ourselves (nbclient's setup_kernel adds ~0.5 s of polling) and hand
-        # manager + client to nbclient, which then only executes cells.
-        km = self.client.km
+        km = self.km
         Path(km.connection_file).parent.mkdir(parents=True, exist_ok=True)
         km.start_kernel(env=env, cwd=str(self.root))
         self._stack.callback(self._shutdown)
         kc = km.client()
         kc.start_channels()
+        self.kc = kc
         kc.wait_for_ready(timeout=120)
-        self.client.reset_execution_trackers()
-        self.client.kc = kc
         return self
 
     def _shutdown(self) -> None:
-        km, kc = self.client.km, self.client.kc
         try:
-            if kc is not None:
-                kc.stop_channels()
+            if self.kc is not None:
+                self.kc.stop_channels()
         finally:
-            km.shutdown_kernel(now=True)
-            km.cleanup_resources()
+            self.km.shutdown_kernel(now=True)
+            self.km.cleanup_resources()
             shutil.rmtree(self._conn_dir, ignore_errors=True)
 
     def __exit__(self, *exc: Any) -> None:
         self._stack.close()
 
     def _run(self, source: str) -> list[dict]:
-        cell = self._nbformat.v4.new_code_cell(source)
-        self.client.nb.cells.append(cell)
-        self.client.execute_cell(cell, len(self.client.nb.cells) - 1, store_history=True)
-        return [dict(o) for o in cell.outputs]
+        """Execute one cell; its outputs as nbformat would store them (errors do not raise)."""
+        if not source.strip():      # nothing to run (nbclient skipped such cells too)
+            return []
+        kc = self.kc
+        msg_id = kc.execute(source, store_history=True, stop_on_error=False)
+        deadline = time.monotonic() + self.timeout
+        outputs: list[dict] = []
+        shown: dict[str, list[int]] = {}    # display_id -> its outputs (update_display_data)
+        clear_pending = False
+        while True:
+            try:
+                # Blocks in zmq poll (no busy wait); wakes once a second to check the kernel
+                # (nbclient waited here with no timeout: a kernel that died hung the build).
+                msg = kc.iopub_channel.get_msg(timeout=1)
+            except Empty:
+                if not self.km.is_alive():
+                    raise RuntimeError(f"the {self.lang} kernel died") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"a cell ran longer than {self.timeout} s") from None
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "status":
+                if content["execution_state"] == "idle":   # every output has arrived
+                    break
+                continue
+            if kind == "clear_output":
+                if content.get("wait"):
+                    clear_pending = True
+                else:
+                    outputs.clear()
+                    shown.clear()
+                continue
+            display_id = (content.get("transient") or {}).get("display_id")
+            if display_id and kind in ("display_data", "execute_result", "update_display_data"):
+                for i in shown.get(display_id, []):     # as nbclient: update earlier displays
+                    outputs[i]["data"], outputs[i]["metadata"] = content["data"], content["metadata"]
+            if kind == "stream":
+                out = {"output_type": kind, "name": content["name"], "text": content["text"]}
+            elif kind in ("display_data", "execute_result"):
+                out = {"output_type": kind, "data": content["data"], "metadata": content["metadata"]}
+            elif kind == "error":
+                out = {"output_type": kind, "ename": content["ename"], "evalue": content["evalue"],
+                       "traceback": content["traceback"]}
+            else:                       # execute_input, update_display_data, comm messages
+                continue
+            if clear_pending:
+                outputs.clear()
+                shown.clear()
+                clear_pending = False
+            if display_id:
+                shown.setdefault(display_id, []).append(len(outputs))
+            outputs.append(out)
+        self._reply(msg_id, deadline)
+        return outputs
+
+    def _reply(self, msg_id: str, deadline: float) -> None:
+        """Take the execute_reply off the shell channel (errors came as outputs already)."""
+        while True:
+            try:
+                if self.kc.shell_channel.get_msg(timeout=1)["parent_header"].get("msg_id") == msg_id:
+                    return
+            except Empty:
+                if not self.km.is_alive():
+                    raise RuntimeError(f"the {self.lang} kernel died") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no reply from the {self.lang} kernel") from None
 
     def run_chapter(self, doc: Document) -> dict:
         """Execute every cell and inline expression of a chapter, in document order.
@@ -144,7 +207,6 @@ class Kernel:
         has dozens; each request costs ~12 ms of kernel and client CPU), in order, in the user
         namespace, and shown as IPython shows a result (`text/plain`), like Quarto.
         """
-        self.client.nb = self._nbformat.v4.new_notebook()
         self._run(f"{RESET}\nimport os as _os\n_os.chdir({str(self.root)!r})\ndel _os\n{INLINE_HELPER}")
         result: dict[str, Any] = {"cells": {}, "inline": []}
         pending: list[tuple[Markdown, str]] = []
