@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import fmt
-from analysis.report import Report, figure_specs
+from analysis import fmt, words
 from analysis.tables import SMALL_BASE, SMALL_CELL  # noqa: F401  (the chapters quote the thresholds)
+
+# `r` below is the chapters' Report (arena/chapter.py): the artifacts, read for one language.
 
 HEAD = {
     "da": {"variable": "Variabel", "question": "Spørgsmål", "asked": "Stillet til", "codes": "Svarkoder",
@@ -20,29 +21,28 @@ HEAD = {
            "status": "Status", "note": "Reasoning", "suite": "Suite", "rules": "Rules", "passed": "Passed",
            "type": "Rule type"},
 }
-STATUS_WORDS = {
-    "da": {"match": "stemmer", "assumption": "antagelse", "inconsistent": "modstrid i kilden",
-           "not recomputed": "ikke genberegnet", "MISMATCH": "AFVIGER"},
-    "en": {"match": "match", "assumption": "assumption", "inconsistent": "source inconsistency",
-           "not recomputed": "not recomputed", "MISMATCH": "MISMATCH"},
-}
 
 
-def codebook_table(r: Report) -> pd.DataFrame:
+def status_word(status: str, lang: str) -> str:
+    return words.get(lang, f"status.{status}")
+
+
+def codebook_table(r) -> pd.DataFrame:
     h = HEAD[r.lang]
+    cb = r.codebook
     rows = []
-    for v in r.codebook.variables.values():
-        scale = r.codebook.scales[v.scale]
+    for v in cb.variables.values():
+        scale = cb.scales[v.scale]
         codes = "; ".join(f"{c.code} = {c.label(r.lang)}" for c in scale.codes)
-        pop = r.codebook.populations[v.population]
+        pop = cb.populations[v.population]
         rows.append({h["variable"]: v.id, h["question"]: v.question[r.lang],
                      h["asked"]: getattr(pop, r.lang), h["codes"]: codes})
     return pd.DataFrame(rows)
 
 
-def figure_list(r: Report) -> list[tuple[str, str]]:
+def figure_list(r) -> list[tuple[str, str]]:
     """(figure id, title) in report order."""
-    return [(fid, spec["title"][r.lang]) for fid, spec in figure_specs().items()]
+    return [(fid, rec["langs"][r.lang]["title"]) for fid, rec in r.figure_records().items()]
 
 
 CI_LEVEL = 0.95  # Wilson intervals use alpha = 0.05 (analysis.stats.wilson_ci)
@@ -50,13 +50,13 @@ CI_LEVEL = 0.95  # Wilson intervals use alpha = 0.05 (analysis.stats.wilson_ci)
 MARKS = {"small_base": "†", "small_cell": "‡"}
 FIGURE_HEAD = {
     "da": {"item": "Spørgsmål", "group": "Gruppe", "answer": "Svar", "count": "Antal", "base": "Grundlag",
-           "percent": "Procent", "ci": "{level}-KI", "note": "Note"},
+           "percent": "Procent", "ci": "{level}-KI", "note": "Note", "status": "Status"},
     "en": {"item": "Question", "group": "Group", "answer": "Answer", "count": "Count", "base": "Base",
-           "percent": "Per cent", "ci": "{level} CI", "note": "Note"},
+           "percent": "Per cent", "ci": "{level} CI", "note": "Note", "status": "Status"},
 }
 
 
-def figure_table(r: Report, fig_id: str) -> tuple[str, pd.DataFrame]:
+def figure_table(r, fig_id: str) -> tuple[str, pd.DataFrame]:
     """One figure's numbers as the appendix prints them: (the question every row shares, or
     "", the table).
 
@@ -64,11 +64,8 @@ def figure_table(r: Report, fig_id: str) -> tuple[str, pd.DataFrame]:
     every row stands once above the table, a repeated question or group is shown on its first
     row only, numbers use the report's locale, and the two flags become the marks in MARKS.
     """
-    from analysis import figures
-
     lang, h = r.lang, FIGURE_HEAD[r.lang]
-    plain = {v: k for k, v in figures.COLUMN_NAMES[lang].items()}
-    t = figures.download_table(fig_id, lang, r).rename(columns=plain)
+    t = pd.DataFrame(r.figure_record(fig_id)["langs"][lang]["download"])
     shared = ""
     cols: dict[str, list] = {}
     if t["item"].nunique() == 1:
@@ -78,18 +75,22 @@ def figure_table(r: Report, fig_id: str) -> tuple[str, pd.DataFrame]:
     if "group" in t:
         cols[h["group"]] = _first_of_run(list(t["group"]), within=list(t["item"]))
     cols[h["answer"]] = list(t["answer"])
-    cols[h["count"]] = [fmt.number(v, lang) for v in t["count"]]
-    cols[h["base"]] = [fmt.number(v, lang) for v in t["base"]]
-    cols[h["percent"]] = [fmt.number(v, lang, 1) for v in t["percent"]]
+    def num(v, digits=0):   # a suppressed cell carries text ("< 5") and no share
+        return v if isinstance(v, str) else ("" if v is None or v != v else fmt.number(v, lang, digits))
+
+    cols[h["count"]] = [num(v) for v in t["count"]]
+    cols[h["base"]] = [num(v) for v in t["base"]]
+    cols[h["percent"]] = [num(v, 1) for v in t["percent"]]
     cols[h["ci"].format(level=fmt.percent(100 * CI_LEVEL, lang))] = [
-        f"{fmt.number(lo, lang, 1)}–{fmt.number(hi, lang, 1)}" for lo, hi in zip(t["ci_low"], t["ci_high"])]
+        f"{num(lo, 1)}–{num(hi, 1)}" if num(lo, 1) else "" for lo, hi in zip(t["ci_low"], t["ci_high"])]
+    cols[h["status"]] = [status_word(s, lang) for s in t["status"]]
     notes = [" ".join(mark for flag, mark in MARKS.items() if row[flag]) for _, row in t.iterrows()]
     if any(notes):
         cols[h["note"]] = notes
     return shared, pd.DataFrame(cols)
 
 
-def figure_table_markdown(r: Report, fig_id: str) -> str:
+def figure_table_markdown(r, fig_id: str) -> str:
     """figure_table as Markdown for an `output: asis` cell."""
     from analysis.display import Table
 
@@ -119,25 +120,27 @@ def reconciliation_counts(table: pd.DataFrame) -> dict[str, int]:
 
 
 def reconciliation_table(table: pd.DataFrame, lang: str, statuses: tuple[str, ...]) -> pd.DataFrame:
-    h, words = HEAD[lang], STATUS_WORDS[lang]
+    h = HEAD[lang]
     t = table[table["status"].isin(statuses)]
     return pd.DataFrame({
         h["claim"]: t["claim_id"],
         h["source"]: [s.replace("001_59fcf0b10ba7b2e6.txt:", "") for s in t["source"]],
         h["printed"]: t["printed"],
         h["recomputed"]: [_fmt_recomputed(v, u, lang) for v, u in zip(t["recomputed"], t["unit"])],
-        h["status"]: [words[s] for s in t["status"]],
+        h["status"]: [status_word(s, lang) for s in t["status"]],
     })
 
 
-def inconsistencies_markdown(table: pd.DataFrame, lang: str) -> str:
-    """The inconsistencies as a list (long reasoning reads badly in a narrow table column)."""
-    t = table[table["status"] == "inconsistent"]
+def inconsistencies_markdown(r) -> str:
+    """The source's inconsistencies as a list, each explained in the page's language."""
     items = []
-    for row in t.itertuples(index=False):
-        lines = row.source.replace("001_59fcf0b10ba7b2e6.txt:", "")
-        line_word, printed_word = ("linje", "trykt") if lang == "da" else ("line", "printed")
-        items.append(f"- **`{row.claim_id}`** ({line_word} {lines}; {printed_word} «{row.printed}»): {row.note}")
+    for n in r.numbers.values():
+        if n["status"] != "inconsistent":
+            continue
+        lines = n["source"].replace("001_59fcf0b10ba7b2e6.txt:", "")
+        line_word, printed_word = ("linje", "trykt") if r.lang == "da" else ("line", "printed")
+        items.append(f"- **`{n['key']}`** ({line_word} {lines}; {printed_word} «{_md_text(n['printed'])}»): "
+                     f"{_md_text(n['explanation_' + r.lang])}")
     return "\n".join(items)
 
 
@@ -151,13 +154,6 @@ def _fmt_recomputed(value, unit: str, lang: str) -> str:
     if unit in ("signif", "gof", "gof_ns"):
         return fmt.p_value(value, lang)
     return fmt.number(value, lang)
-
-
-def validation_result(root: str):
-    """The validation result for the shipped data (cached by data hash; the build ran it)."""
-    from arena import validate
-
-    return validate.ensure_valid(Path(root) / "data" / "raw" / "survey.csv")
 
 
 def validation_summary(result, lang: str) -> pd.DataFrame:
@@ -189,5 +185,5 @@ class Download:
 
 
 
-def ci_level(r: Report) -> str:
+def ci_level(r) -> str:
     return fmt.percent(100 * CI_LEVEL, r.lang)

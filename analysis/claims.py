@@ -7,6 +7,7 @@ columns of `data/raw/survey.csv`, so a reviewer can read exactly which rows make
 from __future__ import annotations
 
 import ast
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +26,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _QUERY_WORDS = {"and", "or", "not", "in", "True", "False", "None", "isna", "notna"}
 
 
-def load(path: Path | None = None) -> pd.DataFrame:
-    from arena import paths
-
-    path = path or paths.PUBLISHED
+def load(path: Path | io.StringIO) -> pd.DataFrame:
     df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:

@@ -176,8 +176,5 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_SAFE_LOADER)
 
 
-def load(path: Path | None = None) -> Codebook:
-    from arena import paths
-
-    path = path or paths.CODEBOOK
-    return parse(load_yaml(path.read_text(encoding="utf-8")), source=str(path))
+def load(path: Path) -> Codebook:
+    return parse(load_yaml(Path(path).read_text(encoding="utf-8")), source=str(path))

@@ -1,6 +1,6 @@
 """Numbers from other studies (`data/context/facts.csv`), formatted for the report's languages.
 
-The survey's own numbers are recomputed from respondent data (`analysis.report`). The related
+The survey's own numbers are recomputed from respondent data (`analysis.numbers`). The related
 studies the report discusses (the Norwegian white paper, the Danish top-manager analysis, the
 Gentofte slides, the research article on administrative officers) publish only their own
 figures, so those are quoted, not recomputed: each is one row of `facts.csv` with the seed file
@@ -42,11 +42,8 @@ class FactError(ValueError):
 
 
 def _root(root: str | Path | None) -> Path:
-    if root is not None:
-        return Path(root)
-    from arena import paths
-
-    return paths.ROOT
+    # Chapters and steps run with the project root as the working directory.
+    return Path(root) if root is not None else Path.cwd()
 
 
 def parse_value(value: str, unit: str) -> Decimal | str:
@@ -81,7 +78,10 @@ def _digits(number: Decimal) -> int:
 
 @lru_cache(maxsize=8)
 def _load(path: str, mtime_ns: int) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    return _check(pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8"), path)
+
+
+def _check(frame: pd.DataFrame, path: str) -> pd.DataFrame:
     if list(frame.columns) != COLUMNS:
         raise FactError(f"{path}: columns must be {COLUMNS}, found {list(frame.columns)}")
     duplicated = frame.fact_id[frame.fact_id.duplicated()].tolist()
@@ -101,6 +101,27 @@ def _load(path: str, mtime_ns: int) -> pd.DataFrame:
             if not getattr(row, col).strip():
                 raise FactError(f"{where}: {col} is empty")
     return frame.set_index("fact_id", drop=False)
+
+
+def parse_facts(text: str, name: str = "facts.csv") -> dict[str, dict]:
+    """facts.csv as read by the build (validated), by fact_id: every column as text."""
+    import io
+
+    frame = _check(pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), name)
+    return {k: dict(row) for k, row in frame.iterrows()}
+
+
+def format_row(row: dict, lang: str) -> str:
+    """A fact (a row of facts.csv) formatted for the language."""
+    fmt.locale(lang)  # a clear error for an unknown language
+    value = parse_value(row["value"], row["unit"])
+    if row["unit"] == "text":
+        return str(value)
+    if row["unit"] == "year":
+        return str(int(value))
+    if row["unit"] == "pct":
+        return fmt.percent(value, lang, _digits(value))
+    return fmt.number(value, lang, _digits(value))
 
 
 def load_facts(root: str | Path | None = None) -> pd.DataFrame:

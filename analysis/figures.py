@@ -12,21 +12,52 @@ Charts receive only these aggregated tables, never respondent rows.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+import re
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis import charts, fmt, tables
+from analysis import charts, fmt, tables, words
 from analysis.claims import mask
-from analysis.report import PERIOD, WORDS, Report, figure_specs
 from analysis.rounding import half_up
+from analysis.survey import Survey
 
+LANGS = ("da", "en")
 COUNCIL_LABELS = {1.0: "municipal", 2.0: "regional"}
+# The survey's reference period, as the questionnaire words it (source line 376).
+PERIOD = {"da": "2018–2019", "en": "2018–2019"}
 
 
-def spec(fig_id: str) -> dict:
+@dataclass
+class Report:
+    """What the figure code needs: the survey, the figure registry and a language.
+
+    `tables` is shared by the views of one survey (the tidy tables do not depend on language)."""
+    survey: Survey
+    specs: dict
+    lang: str
+    numbers: dict = field(default_factory=dict)
+    tables: dict = field(default_factory=dict)
+
+    @property
+    def codebook(self):
+        return self.survey.codebook
+
+    @property
+    def data(self):
+        return self.survey.data
+
+    @property
+    def published(self):
+        return self.survey.published
+
+    def view(self, lang: str) -> "Report":
+        return Report(self.survey, self.specs, lang, self.numbers, self.tables)
+
+
+def spec_of(r: Report, fig_id: str) -> dict:
     try:
-        return figure_specs()[fig_id]
+        return r.specs[fig_id]
     except KeyError:
         raise KeyError(f"no figure {fig_id!r} in analysis/figures.yaml") from None
 
@@ -47,12 +78,12 @@ def _label(r: Report, variable: str) -> str:
 
 def _code_labels(r: Report, variable: str) -> dict:
     labels = {c.code: c.label(r.lang) for c in r.codebook.scale_of(variable).codes}
-    labels["non_substantive"] = WORDS[r.lang]["non_substantive"]
+    labels["non_substantive"] = words.get(r.lang, "non_substantive")
     return labels
 
 
 def _group_label(r: Report, group) -> str:
-    return WORDS[r.lang][COUNCIL_LABELS[float(group)]]
+    return words.get(r.lang, COUNCIL_LABELS[float(group)])
 
 
 def _options(r: Report, s: dict) -> list[str]:
@@ -66,13 +97,13 @@ def _options(r: Report, s: dict) -> list[str]:
 
 def table(fig_id: str, r: Report) -> pd.DataFrame:
     """The figure's tidy table: item, group, category, count, base, percent, CI, flags."""
-    return _table(fig_id, r.lang, r.root)
+    if fig_id not in r.tables:
+        r.tables[fig_id] = _table(fig_id, r)
+    return r.tables[fig_id]
 
 
-@lru_cache(maxsize=128)
-def _table(fig_id: str, lang: str, root: str) -> pd.DataFrame:
-    r = Report(lang, root)
-    s = spec(fig_id)
+def _table(fig_id: str, r: Report) -> pd.DataFrame:
+    s = spec_of(r, fig_id)
     kind = s["chart"]
     pop = _population_query(r, s)
     if kind == "likert" and isinstance(s.get("by"), list):
@@ -87,7 +118,7 @@ def _table(fig_id: str, lang: str, root: str) -> pd.DataFrame:
         t = tables.distribution(r.data, r.codebook, var, pop or None, by=by)
         return t.rename(columns={"variable": "item", "code": "category"})
     if kind in ("bars", "grouped_bars"):
-        full = _all_options(fig_id, lang, root)
+        full = _all_options(fig_id, r)
         t = full[full["option"].isin(_options(r, s))].rename(columns={"option": "item"})
         if s.get("top"):
             t = (t.sort_values("percent", ascending=False, kind="stable")
@@ -101,14 +132,17 @@ def _table(fig_id: str, lang: str, root: str) -> pd.DataFrame:
     raise ValueError(f"{fig_id}: unknown chart kind {kind!r}")
 
 
-@lru_cache(maxsize=128)
-def _all_options(fig_id: str, lang: str, root: str) -> pd.DataFrame:
+def _all_options(fig_id: str, r: Report) -> pd.DataFrame:
     """Every option of a bars figure's question, hidden ones too: the figure's table and its
     note (the shares not drawn) both start from it, so it is computed once. Not to be modified."""
-    r = Report(lang, root)
-    s = spec(fig_id)
+    key = ("options", fig_id)
+    if key in r.tables:
+        return r.tables[key]
+    s = spec_of(r, fig_id)
     by = "council" if s.get("by") == "council" else None
-    return tables.multi_response(r.data, r.codebook, s["question_group"], _population_query(r, s) or None, by=by)
+    r.tables[key] = tables.multi_response(r.data, r.codebook, s["question_group"],
+                                          _population_query(r, s) or None, by=by)
+    return r.tables[key]
 
 
 def _split_likert(r: Report, s: dict) -> pd.DataFrame:
@@ -157,7 +191,7 @@ def base_n(fig_id: str, r: Report) -> int:
 # ---------------------------------------------------------------- text
 
 def _placeholders(fig_id: str, r: Report) -> dict:
-    s = spec(fig_id)
+    s = spec_of(r, fig_id)
     t = table(fig_id, r)
     values = {"n": fmt.number(base_n(fig_id, r), r.lang), "period": PERIOD[r.lang], "top": s.get("top") or ""}
     hide = set(s.get("hide_codes") or [])
@@ -169,7 +203,7 @@ def _placeholders(fig_id: str, r: Report) -> dict:
         parts = [fmt.percent(per_item[i], r.lang) for i in order]
         values["hidden_pct"] = " / ".join(parts) if parts else fmt.percent(0, r.lang)
     elif s.get("hide_options") and s["chart"] in ("bars", "grouped_bars"):
-        full = _all_options(fig_id, r.lang, r.root)
+        full = _all_options(fig_id, r)
         per_group = []
         for _, g in full.groupby("group", dropna=False, sort=True):
             share = dict(zip(g["option"], g["percent"]))
@@ -194,32 +228,36 @@ def _placeholders(fig_id: str, r: Report) -> dict:
 
 def _fig17_tests(r: Report) -> str:
     keys = [c for c in r.published.claim_id if c.startswith("fig17.signif")]
-    return "; ".join(fmt.p_value(r.value(k).p, r.lang) for k in keys)
+    return "; ".join(fmt.p_value(r.numbers[k]["p"], r.lang) for k in keys)
 
 
 def note(fig_id: str, r: Report) -> str:
-    return spec(fig_id)["note"][r.lang].format(**_placeholders(fig_id, r))
+    return spec_of(r, fig_id)["note"][r.lang].format(**_placeholders(fig_id, r))
 
 
 def title(fig_id: str, r: Report) -> str:
-    return spec(fig_id)["title"][r.lang]
+    return spec_of(r, fig_id)["title"][r.lang]
 
 
 # ---------------------------------------------------------------- charts
 
-def chart(fig_id: str, r: Report):
-    s = spec(fig_id)
+def chart_input(fig_id: str, r: Report) -> dict:
+    """What the chart builder of the figure's kind is given: rows (aggregated only) and labels.
+
+    Computed with the survey in hand (the build's figures step) and stored, so a chapter draws
+    the chart from the stored rows without the respondent data."""
+    s = spec_of(r, fig_id)
     t = table(fig_id, r)
     kind = s["chart"]
-    ttl = title(fig_id, r)
     if kind == "likert":
         var0 = s["variables"][0]
         if "split" in t:
             labels = {item: _split_label(r, item) for item in t["item"].unique()}
         else:
             labels = {v: _label(r, v) for v in t["item"].unique()}
-        return charts.likert_diverging(t.rename(columns={"item": "variable"}), r.lang, ttl, labels,
-                                       _code_labels(r, var0))
+        rows = t.rename(columns={"item": "variable"})[["variable", "category", "code", "kind", "percent"]]
+        return {"builder": "likert", "rows": _records(rows), "item_labels": labels,
+                "category_labels": {str(k): v for k, v in _code_labels(r, var0).items()}}
     if kind == "single":
         var = s["variables"][0]
         labels = _code_labels(r, var)
@@ -232,21 +270,39 @@ def chart(fig_id: str, r: Report):
             groups = r.data[mask(r.data, h.get("query", ""))]["council"].dropna().unique()
             shown = shown[~(shown["category"].isin(h["codes"]) & shown["group"].isin(groups))]
         shown["label"] = [labels[int(c)] for c in shown["category"]]
-        if shown["group"].notna().any():
-            shown["group_label"] = [_group_label(r, g) for g in shown["group"]]
-            return charts.bars(shown, r.lang, ttl, color_by="group_label")
-        return charts.bars(shown, r.lang, ttl)
-    if kind in ("bars", "grouped_bars"):
+    elif kind in ("bars", "grouped_bars"):
         shown = t.copy()
         shown["label"] = [_label(r, v) for v in shown["item"]]
-        if shown["group"].notna().any():
-            shown["group_label"] = [_group_label(r, g) for g in shown["group"]]
-            return charts.bars(shown, r.lang, ttl, color_by="group_label")
-        return charts.bars(shown, r.lang, ttl)
-    if kind == "infographic":
-        text = s["text"][r.lang].format(value="").strip()
-        return charts.share_infographic(float(t["percent"].iloc[0]), r.lang, text)
-    raise ValueError(kind)
+    elif kind == "infographic":
+        return {"builder": "infographic", "percent": float(t["percent"].iloc[0]),
+                "text": s["text"][r.lang].format(value="").strip()}
+    else:
+        raise ValueError(kind)
+    grouped = bool(shown["group"].notna().any())
+    if grouped:
+        shown["group_label"] = [_group_label(r, g) for g in shown["group"]]
+    cols = ["label", "percent"] + (["group_label"] if grouped else [])
+    return {"builder": "bars", "rows": _records(shown[cols]), "color_by": "group_label" if grouped else None}
+
+
+def build_chart(inp: dict, lang: str):
+    """The Altair chart from `chart_input`'s stored rows (no title: the caption carries it)."""
+    if inp["builder"] == "likert":
+        labels = {(int(k) if k.lstrip("-").isdigit() else k): v for k, v in inp["category_labels"].items()}
+        return charts.likert_diverging(pd.DataFrame(inp["rows"]), lang, None, inp["item_labels"], labels)
+    if inp["builder"] == "bars":
+        return charts.bars(pd.DataFrame(inp["rows"]), lang, None, color_by=inp["color_by"])
+    if inp["builder"] == "infographic":
+        return charts.share_infographic(inp["percent"], lang, inp["text"])
+    raise ValueError(inp["builder"])
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts: missing values become None, numpy scalars Python ones."""
+    out = []
+    for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+        out.append({k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()})
+    return out
 
 
 def _split_label(r: Report, item: str) -> str:
@@ -254,21 +310,19 @@ def _split_label(r: Report, item: str) -> str:
     short = {"cult_majority": {"da": "Brede flertal", "en": "Broad majorities"},
              "inn_shared_responsibility": {"da": "Rådet deler ansvaret", "en": "Council shares responsibility"}}
     head = short.get(variable, {}).get(r.lang, _label(r, variable))
-    return f"{head}: {WORDS[r.lang][net]}"
+    return f"{head}: {words.get(r.lang, net)}"
 
 
-def download_table(fig_id: str, lang: str, r: Report) -> pd.DataFrame:
-    """What a reader downloads: the plotted numbers with labels, bases and 95 % Wilson CIs."""
-    # Asked twice per figure (the chart's CSV link and the appendix table): built once, and
-    # each caller gets its own copy.
-    return _download_table(fig_id, lang, r.lang, r.root).copy()
-
-
-@lru_cache(maxsize=128)
-def _download_table(fig_id: str, lang: str, labels_lang: str, root: str) -> pd.DataFrame:
-    r = Report(labels_lang, root)
-    s = spec(fig_id)
+def download_table(fig_id: str, r: Report, statuses: list[dict] | None = None,
+                   suppress_below: int = 0) -> pd.DataFrame:
+    """What a reader downloads: the plotted numbers with labels, bases, 95 % Wilson CIs and the
+    status of each value (columns named in the view's language; statuses as their keys)."""
+    lang = r.lang
+    s = spec_of(r, fig_id)
     t = table(fig_id, r).copy()
+    if statuses is not None:
+        t["status"] = [c["status"] for c in statuses]
+        t["rests_on"] = [c["rests_on"] for c in statuses]
     if s["chart"] == "likert":
         var0 = s["variables"][0]
         labels = _code_labels(r, var0)
@@ -288,37 +342,139 @@ def _download_table(fig_id: str, lang: str, labels_lang: str, root: str) -> pd.D
         t["answer"] = title(fig_id, r)
     if "group" in t and t["group"].notna().any():
         t["group"] = [_group_label(r, g) for g in t["group"]]
-    cols = ["item", "group", "answer", "count", "base", "percent", "ci_low", "ci_high", "small_base", "small_cell"]
+    cols = ["item", "group", "answer", "count", "base", "percent", "ci_low", "ci_high", "small_base",
+            "small_cell", "status", "rests_on"]
     out = t[[c for c in cols if c in t]].copy()
     if out["group"].isna().all():
         out = out.drop(columns=["group"])
     for c in ("percent", "ci_low", "ci_high"):
         out[c] = out[c].map(lambda x: half_up(x, 1))
-    return out.reset_index(drop=True).rename(columns=COLUMN_NAMES[lang])
+    if suppress_below:
+        # Survey mode: a cell of fewer respondents than the threshold shows neither its count
+        # nor its share (the rule is stated on the about-the-data page).
+        hide = (out["count"] > 0) & (out["count"] < suppress_below)
+        out["count"] = out["count"].astype(object)
+        out.loc[hide, "count"] = f"< {suppress_below}"
+        out.loc[hide, ["percent", "ci_low", "ci_high"]] = None
+    return out.reset_index(drop=True)
 
 
-COLUMN_NAMES = {
-    "da": {"item": "Spørgsmål", "group": "Gruppe", "answer": "Svar", "count": "Antal", "base": "Grundlag",
-           "percent": "Procent", "ci_low": "KI nedre", "ci_high": "KI øvre", "small_base": "Lille grundlag",
-           "small_cell": "Lille celle"},
-    "en": {"item": "Question", "group": "Group", "answer": "Answer", "count": "Count", "base": "Base",
-           "percent": "Per cent", "ci_low": "CI low", "ci_high": "CI high", "small_base": "Small base",
-           "small_cell": "Small cell"},
-}
+# ---------------------------------------------------------------- statuses of the cells
+
+_SIMPLE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:==\s*(\d+)|in\s*\[([\d,\s]+)\])\s*$")
 
 
-def display(fig_id: str, lang: str, r: Report):
-    """The figure as placed in a chapter: the caption (Quarto's fig-cap) carries the title, so
-    the chart shows no title of its own; the note (base, what is not drawn) follows the chart
-    as text, in the website and in the PDF alike: readable at any screen size, found by a
-    search, read out by a screen reader (and not measured glyph by glyph by vl-convert)."""
-    import altair as alt
+def _simple(numerator: str) -> tuple[str, frozenset] | None:
+    """`var == 3` or `var in [3, 4]` as (var, codes); None for anything else."""
+    m = _SIMPLE.match(numerator or "")
+    if not m:
+        return None
+    codes = [int(m.group(2))] if m.group(2) else [int(c) for c in m.group(3).split(",")]
+    return m.group(1), frozenset(codes)
 
-    from analysis.display import Figure
 
-    text = note(fig_id, r)
-    alt_text = f"{title(fig_id, r)}. {text}"
-    c = charts.set_properties(chart(fig_id, r), title=alt.Undefined)  # the caption is the title
-    return Figure.from_chart(c, alt_text, lang=lang, table=download_table(fig_id, lang, r),
-                             fig_id=fig_id, note=text)
+def cell_queries(fig_id: str, r: Report) -> list[tuple[str, str, frozenset] | None]:
+    """For each row of the figure's table: (population query, variable, codes), or None where
+    a row is not one share of one question (an infographic's combined value)."""
+    s = spec_of(r, fig_id)
+    t = table(fig_id, r)
+    pop = _population_query(r, s)
+    out = []
+    for row in t.to_dict("records"):
+        if s["chart"] == "infographic":
+            out.append(None)
+            continue
+        where = [pop] if pop else []
+        if row.get("group") is not None and row["group"] == row["group"]:
+            where.append(f"council == {int(row['group'])}")
+        item = str(row["item"])
+        if "split" in row and isinstance(row.get("split"), str):
+            var = s["variables"][0]
+            b, net = item.split(":")
+            subst = " and ".join(f"{x} in [1, 2, 3, 4]" for x in s["by"])
+            codes_b = list(r.codebook.scale_of(b).nets[net]["codes"])
+            where += [subst, f"{b} in {codes_b}"]
+        else:
+            var = item
+        if s["chart"] in ("bars", "grouped_bars"):
+            codes = frozenset([1])
+        elif s["chart"] == "single":
+            codes = frozenset([int(row["category"])])
+        else:   # likert: a code, a net or the non-substantive share
+            scale = r.codebook.scale_of(var)
+            if row["kind"] == "net":
+                codes = frozenset(int(c) for c in scale.nets[row["category"]]["codes"])
+            elif row["kind"] == "non_substantive":
+                codes = frozenset(c.code for c in scale.codes if c.kind != "substantive")
+            else:
+                codes = frozenset([int(row["code"])])
+        out.append((" and ".join(f"({w})" for w in where), var, codes))
+    return out
 
+
+def cell_statuses(fig_id: str, r: Report, claim_index: dict, mode: str) -> list[dict]:
+    """The status of every value in the figure's table, from the numbers that pin it.
+
+    A cell is pinned by a number of the registry when both name the same people (the rows of
+    the base) and the same answers. Unpinned cells are derived: with the reconstruction they
+    rest on what it assumed, with a survey export on the data."""
+    out = []
+    t = table(fig_id, r)
+    for q, percent in zip(cell_queries(fig_id, r), t["percent"].tolist()):
+        found = []
+        if q is None:   # an infographic's combined value: the number printed for this figure
+            found = [n for n in r.numbers.values() if n["figure"] == fig_id and n["unit"] == "pct"
+                     and n["value"] is not None and abs(n["value"] - percent) < 1e-9]
+        else:
+            pop, var, codes = q
+            found = claim_index.get((r.survey.mask(pop).tobytes(), var, codes), [])
+        if found:
+            best = min(found, key=lambda n: _PREFERENCE.index(n["status"]))
+            out.append({"status": best["status"], "rests_on": best["rests_on"],
+                        "claims": [n["key"] for n in found]})
+        else:
+            out.append({"status": "derived", "rests_on": "assumed" if mode == "reconstruction" else "data",
+                        "claims": []})
+    return out
+
+
+_PREFERENCE = ("printed", "differs", "assumed", "derived", "inconsistent")
+
+
+def claim_index(survey: Survey, numbers: dict) -> dict:
+    """(rows of the base, variable, codes) -> the numbers of that share (simple shares only)."""
+    index: dict = {}
+    for n in numbers.values():
+        if n["unit"] not in ("pct", "range", "pct1"):
+            continue
+        simple = _simple(n["numerator"])
+        if simple is None:
+            continue
+        key = (survey.mask(n["population"]).tobytes(), *simple)
+        index.setdefault(key, []).append(n)
+    return index
+
+
+# ---------------------------------------------------------------- the stored figure
+
+def record(fig_id: str, r: Report, index: dict, mode: str, suppress_below: int = 0) -> dict:
+    """Everything a chapter needs to show the figure, in both languages, without the data."""
+    s = spec_of(r, fig_id)
+    t = table(fig_id, r)
+    statuses = cell_statuses(fig_id, r, index, mode)
+    cols = [c for c in ("item", "group", "category", "code", "kind", "split", "count", "base", "percent",
+                        "ci_low", "ci_high", "small_base", "small_cell") if c in t]
+    rows = _records(t[cols])
+    for row, st in zip(rows, statuses):
+        row.update(st)
+    rec = {"id": fig_id, "number": s.get("number"), "chart": s["chart"], "table": rows, "langs": {}}
+    for lang in LANGS:
+        v = r.view(lang)
+        text = note(fig_id, v)
+        dl = download_table(fig_id, v, statuses, suppress_below)
+        rec["langs"][lang] = {
+            "title": title(fig_id, v), "note": text, "alt": f"{title(fig_id, v)}. {text}",
+            "question": (s.get("question") or {}).get(lang, ""), "n": base_n(fig_id, v),
+            "chart": chart_input(fig_id, v), "download": _records(dl),
+        }
+    return rec

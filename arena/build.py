@@ -9,6 +9,7 @@ The no-op path (nothing changed) hashes the inputs and returns without importing
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -30,6 +31,7 @@ class Reporter:
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.timings: dict[str, float] = {}
+        self.rendered: list[tuple[str, str]] = []   # (language, what was done), for --explain
         self._lock = threading.Lock()
         self._console = None
         if not quiet:
@@ -83,112 +85,182 @@ class timer:
 
 # ------------------------------------------------------------------------------------------
 def main(args: argparse.Namespace) -> int:
-    from arena import paths
+    from arena.project import Project, ProjectError
+    from arena.steps import Graph, InputError
 
     t0 = time.perf_counter()
-    root = Path(paths.ROOT)
+    try:
+        project = Project.find()
+    except ProjectError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    root = project.root
+    project.on_sys_path()
     langs = list(dict.fromkeys(args.lang or LANGS))
     formats = list(dict.fromkeys(getattr(args, "format", None) or FORMATS))
     quiet = bool(getattr(args, "quiet", False))
     no_cache = bool(getattr(args, "no_cache", False))
+    explain = bool(getattr(args, "explain", False))
     engine = getattr(args, "engine", "auto") or "auto"
 
     quarto = shutil.which("quarto")
     if engine == "quarto" and not quarto:
         print("error: --engine quarto: `quarto` is not on PATH", file=sys.stderr)
         return 2
+    try:
+        graph = Graph(project)
+        stale_steps = [n for n in STEP_ORDER if graph.decide(n).run or no_cache]
+    except (InputError, ProjectError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if engine == "quarto" or (engine == "auto" and quarto):
-        if Validation().failed():   # Quarto executes the chapters itself: validate first
+        steps = Steps(graph, no_cache)
+        steps.start()
+        if not steps.wait_all():
             return 1
         return build_quarto(root, langs, formats, quiet, quarto)
 
-    cache_dir = root / ".arena-cache"
-    site = root / "_site"
+    cache_dir = project.cache
+    site = project.site
     stamps_file = cache_dir / "stamps.json"
-    inputs = Inputs(root)
-    keys = {f"{l}/{f}": inputs.build_key(l, f) for l in langs for f in formats}
-    stamps = (load_json(stamps_file) or {}) if not no_cache else {}
-    if stamps and all(stamps.get(k) == v for k, v in keys.items()) and _outputs_exist(site, root, langs, formats):
-        if not quiet:
-            print(f"arena build: up to date ({time.perf_counter() - t0:.2f} s)", file=sys.stderr)
-        return 0
+    inputs = Inputs(root, env=graph.env)
+    if not stale_steps:
+        inputs.artifacts = graph.outputs_digest(RENDER_READS)
+        keys = {f"{l}/{f}": inputs.build_key(l, f) for l in langs for f in formats}
+        stamps = (load_json(stamps_file) or {}) if not no_cache else {}
+        if stamps and all(stamps.get(k) == v for k, v in keys.items()) and _outputs_exist(site, root, langs, formats):
+            if explain:
+                print(graph.explain() + "\nkept render          up to date", file=sys.stderr)
+            if not quiet:
+                print(f"arena build: up to date ({time.perf_counter() - t0:.2f} s)", file=sys.stderr)
+            return 0
 
-    # Rebuild only the languages whose inputs changed; the others are carried over from _site.
-    stale = [l for l in langs if any(stamps.get(f"{l}/{f}") != keys[f"{l}/{f}"] for f in formats)
-             or not _outputs_exist(site, root, [l], formats)]
-    stale = stale or langs
     rep = Reporter(quiet)
-    validation = Validation()   # in a thread: the kernels start meanwhile
-
-    if stale != langs:
-        rep.info(f"up to date: {', '.join(l for l in langs if l not in stale)}")
+    steps = Steps(graph, no_cache, rep)
+    steps.start()
     try:
-        _build_embedded(root, site, cache_dir, stale, formats, no_cache, rep, inputs,
-                        gate=validation.gate, quick_checks=validation.quick_checks)
+        _build_embedded(root, site, cache_dir, langs, formats, no_cache, rep, inputs, steps,
+                        speculative=bool(stale_steps))
     except BuildFailure as exc:
-        if validation.failed():     # bad data explains a failing chapter: say that, not the symptom
+        if steps.failed():     # bad data explains a failing chapter: say that, not the symptom
             return 1
         rep.error(str(exc))
         return 1
+    inputs.artifacts = graph.outputs_digest(RENDER_READS)
+    keys = {f"{l}/{f}": inputs.build_key(l, f) for l in langs for f in formats}
     stamps = load_json(stamps_file) or {}
     stamps.update(keys)
     save_json(stamps_file, stamps)
+    if explain:
+        print(graph.explain() + "\n" + "\n".join(f"ran  render          {l}: {why}" for l, why in rep.rendered),
+              file=sys.stderr)
     rep.summary(time.perf_counter() - t0)
     return 0
 
 
-class Validation:
-    """The data is validated before anything is published, and mostly while the book renders.
+STEP_ORDER = ("survey", "validation", "numbers", "figures", "reconciliation", "manifest")
+RENDER_READS = ("survey", "validation", "numbers", "figures", "reconciliation")   # what chapters read
 
-    The quick checks (codebook, file, header, codes: pandas, under a second) run while the
-    kernels start; no chapter executes before they passed (`quick_checks`). The Great
-    Expectations suites (~10 s) then run while the chapters execute, and the new site is swapped
-    in only if they pass (`gate`). A cached result (same data, suites and code) returns at once.
+
+class Steps:
+    """The build's steps, run beside the renderer (arena/steps.py).
+
+    The survey, numbers, figures and reconciliation steps (about two seconds) run first, while
+    the kernels start; no chapter executes before their artifacts exist (`wait_artifacts`). The
+    validation step (Great Expectations, several seconds) runs meanwhile in its own thread; a
+    chapter that reads its artifact waits for it (`wait_validation`), and the new site is
+    swapped in only if the data passed (`gate`).
     """
 
-    def __init__(self) -> None:
-        from arena import validate as validation
-
-        self._module = validation
-        self.result = None
-        self._error: BaseException | None = None
+    def __init__(self, graph, no_cache: bool = False, rep: "Reporter | None" = None) -> None:
+        self.graph, self.force, self.rep = graph, no_cache, rep
+        self.error: BaseException | None = None
+        self.validation_error: BaseException | None = None
+        self.artifacts_ready = threading.Event()
+        self.validation_done = threading.Event()
         self._reported = False
-        self._finished = False
-        self._ready = threading.Event()        # set when only GE is left, or when all is done
-        self._thread = threading.Thread(target=self._run, name="validate", daemon=True)
-        self._thread.start()
 
-    def _run(self) -> None:
+    def start(self) -> None:
+        threading.Thread(target=self._main, name="steps", daemon=True).start()
+
+    def _step(self, name: str) -> None:
+        t = time.perf_counter()
+        d = self.graph.run(name, force=self.force)
+        if self.rep:
+            self.rep.step(f"step {name}", time.perf_counter() - t, "ran" if d.run else "up to date")
+
+    def _main(self) -> None:
         try:
-            self.result = self._module.validate(preflight_passed=self._ready.set)
-        except BaseException as exc:             # reported by failed()
-            self._error = exc
+            self._step("survey")
+        except BaseException as exc:
+            self.error = exc
+            self.artifacts_ready.set()
+            self.validation_done.set()
+            return
+        threading.Thread(target=self._validation, name="validation", daemon=True).start()
+        try:
+            for name in ("numbers", "figures", "reconciliation"):
+                self._step(name)
+        except BaseException as exc:
+            self.error = exc
         finally:
-            self._finished = True
-            self._ready.set()
+            self.artifacts_ready.set()
+
+    def _validation(self) -> None:
+        try:
+            self._step("validation")
+        except BaseException as exc:
+            self.validation_error = exc
+        finally:
+            self.validation_done.set()
+
+    def wait_artifacts(self) -> None:
+        self.artifacts_ready.wait()
+        if self.error is not None:
+            self.failed()
+            raise BuildFailure("the build's steps did not finish (see above)")
+
+    def wait_validation(self) -> None:
+        self.validation_done.wait()
+        if self.failed():
+            raise BuildFailure("the data did not pass validation (see above)")
+
+    def wait_all(self) -> bool:
+        self.artifacts_ready.wait()
+        self.validation_done.wait()
+        if self.failed():
+            return False
+        self.graph.run("manifest", force=self.force)
+        return True
 
     def failed(self) -> bool:
-        """Wait for the result; print the problems (once) and return True if the data is not valid."""
-        self._thread.join()
-        bad = self._error is not None or not self.result.ok
-        if bad and not self._reported:
-            self._reported = True
-            if self._error is not None:
-                print(f"error: validation could not run: {self._error}", file=sys.stderr)
-            else:
-                for problem in self.result.problems:
-                    print(problem, file=sys.stderr)
-                print(self.result.summary() + "; nothing was built", file=sys.stderr)
-        return bad
+        """True (and the problems printed, once) if a step failed or the data is not valid."""
+        from arena.steps import InputError
 
-    def quick_checks(self) -> None:
-        """Wait for the quick checks; raise if they (or a cached result) failed."""
-        self._ready.wait()
-        if self._finished:
-            self.gate()
+        problems: list[str] = []
+        error = self.error or self.validation_error
+        if error is not None:
+            if isinstance(error, InputError):
+                problems.append(f"error: {error}")
+            else:
+                import traceback
+
+                problems.append("error: internal error in a build step (please report it):\n"
+                                + "".join(traceback.format_exception(error)))
+        elif self.validation_done.is_set():
+            result = json.loads((self.graph.folder("validation") / "validation.json").read_text(encoding="utf-8"))
+            if not result["ok"]:
+                problems += result["problems"]
+                problems.append(f"{result['raw']}: validation FAILED ({len(result['problems'])} problem(s)); "
+                                "nothing was built")
+        if problems and not self._reported:
+            self._reported = True
+            for line in problems:
+                print(line, file=sys.stderr)
+        return bool(problems)
 
     def gate(self) -> None:
-        if self.failed():
+        if not self.wait_all():
             raise BuildFailure("the data did not pass validation (see above)")
 
 
@@ -205,8 +277,7 @@ def _outputs_exist(site: Path, root: Path, langs: list[str], formats: list[str])
 
 # ------------------------------------------------------------------------------------------
 def _build_embedded(root: Path, site: Path, cache_dir: Path, langs: list[str], formats: list[str],
-                    no_cache: bool, rep: Reporter, inputs: Inputs, gate=lambda: None,
-                    quick_checks=lambda: None) -> None:
+                    no_cache: bool, rep: Reporter, inputs: Inputs, steps: Steps, speculative: bool) -> None:
     import tempfile
 
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -224,7 +295,7 @@ def _build_embedded(root: Path, site: Path, cache_dir: Path, langs: list[str], f
         def run(lang: str) -> None:
             try:
                 _build_language(root, lang, formats, tmp, work / lang, cache_dir, no_cache, rep, inputs,
-                                quick_checks)
+                                steps, speculative)
             except BaseException as exc:  # re-raised in the main thread
                 errors.append(exc)
 
@@ -247,7 +318,7 @@ def _build_embedded(root: Path, site: Path, cache_dir: Path, langs: list[str], f
 
         vendor.write_root_index(tmp)
         with timer(rep, "wait for validation"):
-            gate()
+            steps.gate()
         with timer(rep, "swap _site"):
             _swap(tmp, site)
     finally:
@@ -286,7 +357,7 @@ def _swap(tmp: Path, site: Path) -> None:
 # ------------------------------------------------------------------------------------------
 def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, work: Path,
                     cache_dir: Path, no_cache: bool, rep: Reporter, inputs: Inputs,
-                    quick_checks=lambda: None) -> None:
+                    steps: Steps, speculative: bool) -> None:
     from arena.render import assemble, config, qmd
     from arena.render.cache import save_json as _save
     from arena.render.execute import ExecError, Kernel
@@ -320,32 +391,45 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
     rep.step(f"{lang}: parse", time.perf_counter() - t, f"{len(docs)} files")
 
     # 2. execute (cached per chapter) -----------------------------------------------------
+    # A chapter's outputs depend on its code and on the artifacts it reads, which the steps may
+    # still be making: when a step runs, the kernel starts meanwhile (it is almost surely needed).
     exec_dir = cache_dir / "exec" / lang
-    results: list[dict | None] = []
-    todo = []
-    for i, (doc, text) in enumerate(zip(docs, texts)):
-        key = inputs.execution_key(lang, doc.code())
-        hit = None if no_cache else load_json(exec_dir / f"{key}.json")
-        results.append(hit)
-        if hit is None:
-            todo.append((i, key))
-    if todo:
-        t = time.perf_counter()
-        try:
-            with Kernel(root, lang, lang) as kernel:
-                rep.step(f"{lang}: kernel start", time.perf_counter() - t)
-                quick_checks()   # the kernel started meanwhile; no chapter runs on malformed data
-                for i, key in todo:
-                    tc = time.perf_counter()
-                    results[i] = kernel.run_chapter(docs[i])
-                    _save(exec_dir / f"{key}.json", results[i])
-                    rep.step(f"{lang}: execute {Path(docs[i].path).name}", time.perf_counter() - tc)
-        except ExecError as exc:
-            raise BuildFailure(_describe(exc, texts[[d.path for d in docs].index(exc.path)])) from None
-    else:
-        quick_checks()
-        rep.step(f"{lang}: execute", 0.0, "all chapters from cache")
-    keep = {f"{inputs.execution_key(lang, d.code())}.json" for d in docs}
+    kernel = None
+    t = time.perf_counter()
+    try:
+        if speculative:
+            kernel = Kernel(root, lang, lang).__enter__()
+        steps.wait_artifacts()
+        results: list[dict | None] = []
+        todo = []
+        for i, doc in enumerate(docs):
+            key = inputs.execution_key(lang, doc.code(), steps.graph)
+            hit = None if no_cache else load_json(exec_dir / f"{key}.json")
+            results.append(hit)
+            if hit is None:
+                todo.append((i, key))
+        if todo:
+            if kernel is None:
+                kernel = Kernel(root, lang, lang).__enter__()
+            rep.step(f"{lang}: kernel start", time.perf_counter() - t)
+            rep.rendered.append((lang, f"{len(todo)} chapter(s) executed"))
+            for i, key in todo:
+                tc = time.perf_counter()
+                if "validation()" in docs[i].code():   # the validation appendix reads its artifact
+                    steps.wait_validation()
+                    key = inputs.execution_key(lang, docs[i].code(), steps.graph)
+                results[i] = kernel.run_chapter(docs[i])
+                _save(exec_dir / f"{key}.json", results[i])
+                rep.step(f"{lang}: execute {Path(docs[i].path).name}", time.perf_counter() - tc)
+        else:
+            rep.rendered.append((lang, "pages remade, no chapter executed"))
+            rep.step(f"{lang}: execute", 0.0, "all chapters from cache")
+    except ExecError as exc:
+        raise BuildFailure(_describe(exc, texts[[d.path for d in docs].index(exc.path)])) from None
+    finally:
+        if kernel is not None:
+            kernel.__exit__(None, None, None)
+    keep = {f"{inputs.execution_key(lang, d.code(), steps.graph)}.json" for d in docs}
     for f in exec_dir.glob("*.json"):
         if f.name not in keep:
             f.unlink(missing_ok=True)

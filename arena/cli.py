@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _cmd_reconstruct(args: argparse.Namespace) -> int:
@@ -21,6 +22,31 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
     from arena import reconcile
 
     return reconcile.main(args)
+
+
+def _cmd_import_survey(args: argparse.Namespace) -> int:
+    import shutil
+
+    from arena.project import Project, ProjectError
+
+    try:
+        project = Project.find()
+    except ProjectError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    source = Path(args.file)
+    if not source.is_file():
+        print(f"error: {source}: no such file", file=sys.stderr)
+        return 1
+    if source.resolve() != project.raw.resolve():
+        shutil.copyfile(source, project.raw)
+    meta = project.register_raw("survey", args.description or f"Survey export {source.name}")
+    print(f"{project.show(project.raw)}: {meta['rows']} rows, {meta['columns']} columns, "
+          f"sha256 {meta['sha256'][:12]}…; wrote {project.show(project.raw_meta)} (origin: survey)")
+    if project.data_mode != "survey":
+        print(f"next: set `data-mode: survey` under `arena:` in {project.show(project.config_file)}, "
+              "then `arena build`", file=sys.stderr)
+    return 0
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -50,8 +76,15 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("reconcile", help="recompute every published number and compare")
-    p.add_argument("--out", help="directory for reconciliation.csv and reconciliation.html")
+    p.add_argument("--out", help="also copy reconciliation.csv into this directory")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 4 if any printed number differs from what the data gives")
     p.set_defaults(func=_cmd_reconcile)
+
+    p = sub.add_parser("import-survey", help="take a survey export as the respondent file (data/raw/survey.csv)")
+    p.add_argument("file", help="the export, a CSV with the codebook's columns")
+    p.add_argument("--description", default="", help="what the export is (kept in survey.meta.json)")
+    p.set_defaults(func=_cmd_import_survey)
 
     p = sub.add_parser("build", help="render the bilingual site and PDFs into _site/")
     p.add_argument("--lang", choices=["da", "en"], action="append", help="language(s) to build (default both)")
@@ -59,7 +92,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["auto", "quarto", "embedded"], default="auto")
     p.add_argument("--quiet", action="store_true", help="no progress bar (CI)")
     p.add_argument("--no-cache", action="store_true", help="ignore the content-hash cache")
+    p.add_argument("--explain", action="store_true", help="list which steps ran and why")
     p.set_defaults(func=_cmd_build)
+
+    from arena import editions
+
+    editions.register(sub)
 
     p = sub.add_parser("serve", help="serve _site/ on localhost")
     p.add_argument("--port", type=int, default=8000)

@@ -22,9 +22,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 def main(args: argparse.Namespace) -> int:
-    from arena import paths
+    from arena.project import Project
 
-    site = paths.SITE
+    site = Project.find().site
     if not (site / "index.html").exists():
         print(f"error: {site} has no index.html; run `arena build` first", file=sys.stderr)
         return 1

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Callable
 from analysis.codebook import Codebook, CodebookError
 from analysis.codebook import load as load_codebook
 from arena import expectations as ex
-from arena import paths
 
 if TYPE_CHECKING:   # pandas is imported where it is used: the cached path must stay light
     import pandas as pd
@@ -79,8 +78,9 @@ class ValidationFailed(Exception):
 
 
 def _show(path: Path) -> str:
+    # Messages name files as the user sees them: relative to the project (the working folder).
     try:
-        return str(Path(path).resolve().relative_to(Path(paths.ROOT).resolve()))
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 
@@ -408,98 +408,44 @@ def _sha(*chunks: bytes) -> str:
     return h.hexdigest()
 
 
-def _suites_dir() -> Path:
-    return Path(paths.EXPECTATIONS)
-
-
-def cache_key(raw: Path, codebook: Path, suites_dir: Path) -> str:
-    """The data, the codebook, the suites and the code that judges them (a cached failure must
-    not outlive a fix to the checks)."""
-    here = Path(__file__)
-    chunks = [CACHE_VERSION.encode(), raw.read_bytes() if raw.exists() else b"<missing>",
-              codebook.read_bytes() if codebook.exists() else b"<missing>",
-              here.read_bytes(), (here.parent / "expectations.py").read_bytes()]
-    for n in ex.SUITE_NAMES:
-        p = suites_dir / f"{n}.json"
-        chunks.append(p.read_bytes() if p.exists() else b"<missing>")
-    return _sha(*chunks)
-
-
-@contextmanager
-def _one_at_a_time(cache_dir: Path):
-    """An exclusive lock across processes: while the build validates, a chapter that asks for
-    the result (the validation appendix, in its own kernel) waits and then reads the cache."""
-    import fcntl
-
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with open(cache_dir / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def validate(raw: Path | None = None, *, use_cache: bool = True,
+def validate(raw: Path, codebook_path: Path, suites_dir: Path, *, name: str | None = None,
              preflight_passed: Callable[[], None] | None = None) -> ValidationResult:
-    """Pre-flight + GE on `raw`; the result (pass or fail) is cached under its key. Never raises
-    for bad data (see .ok). `preflight_passed` is called once the quick checks passed and only
-    the Great Expectations suites remain (the build starts rendering then)."""
-    raw = Path(raw or paths.RAW)
-    codebook_path = Path(paths.CODEBOOK)
-    suites_dir = _suites_dir()
-    name = _show(raw)
+    """Pre-flight + Great Expectations on `raw`. Never raises for bad data (see .ok).
+    `preflight_passed` is called once the quick checks passed and only the suites remain.
+    Results are kept by the build's validation step (arena/steps.py), keyed on what it read."""
+    name = name or _show(raw)
     data = raw.read_bytes() if raw.exists() else b""
-    key = cache_key(raw, codebook_path, suites_dir)
-    result = ValidationResult(ok=False, raw=name, data_sha256=hashlib.sha256(data).hexdigest(), key=key)
-    cache_dir = Path(paths.CACHE) / "validation"
-    cache_file = cache_dir / f"{key}.json"
-    with _one_at_a_time(cache_dir):
-        if use_cache and cache_file.exists():
-            try:
-                cached = ValidationResult(**json.loads(cache_file.read_text(encoding="utf-8")))
-                cached.cached = True
-                return cached
-            except (ValueError, TypeError):
-                pass
-        t0 = time.perf_counter()
-        try:
-            cb = load_codebook(codebook_path)
-        except (OSError, CodebookError) as exc:
-            result.problems = [f"{_show(codebook_path)}: cannot load the codebook: {exc}"]
-            return result
-        stale = ex.stale_suites(cb, Path(paths.PUBLISHED), suites_dir)
-        if stale:
-            result.problems = [f"{_show(suites_dir / (s + '.json'))}: out of date with {_show(codebook_path)} "
-                               f"(or the bases); rule: suites are generated from the codebook — run "
-                               f"`arena validate --write-suites` and review the diff" for s in stale]
-            return result
-        parsed, problems = preflight(raw, cb)
-        if problems:
-            result.problems = problems
-            return result
-        if preflight_passed:
-            preflight_passed()
-        df = read_typed(parsed, cb)
-        suites = {n: ex.read_suite(suites_dir / f"{n}.json") for n in ex.SUITE_NAMES}
-        results = run_suites(df, suites)
-        result.rows = len(df)
-        result.results = results
-        result.evaluated = len(results)
-        result.passed = sum(r["success"] for r in results)
-        result.problems = [describe_failure(r, name, df, parsed.lines) for r in results if not r["success"]]
-        result.ok = not result.problems
-        result.seconds = round(time.perf_counter() - t0, 2)
-        # Failures are cached too: a chapter waiting on the lock must not run the suites again.
-        cache_file.write_text(json.dumps(asdict(result), indent=1), encoding="utf-8")
-    return result
-
-
-def ensure_valid(raw_path: Path | None = None) -> ValidationResult:
-    """For the build: the (cached) successful result, or raise ValidationFailed with the messages."""
-    result = validate(raw_path)
-    if not result.ok:
-        raise ValidationFailed(result)
+    result = ValidationResult(ok=False, raw=name, data_sha256=hashlib.sha256(data).hexdigest(), key="")
+    t0 = time.perf_counter()
+    try:
+        cb = load_codebook(codebook_path)
+    except (OSError, CodebookError) as exc:
+        result.problems = [f"{_show(codebook_path)}: cannot load the codebook: {exc}"]
+        return result
+    stale = ex.stale_suites(cb, None, suites_dir)
+    if stale:
+        result.problems = [f"{_show(suites_dir / (s + '.json'))}: out of date with the codebook; rule: "
+                           f"suites are generated from the codebook — run `arena validate --write-suites` "
+                           f"and review the diff" for s in stale]
+        return result
+    parsed, problems = preflight(raw, cb)
+    if problems:
+        for i, p in enumerate(problems):   # the snapshot stands for the file the author gave
+            problems[i] = p.replace(_show(raw), name)
+        result.problems = problems
+        return result
+    if preflight_passed:
+        preflight_passed()
+    df = read_typed(parsed, cb)
+    suites = {n: ex.read_suite(suites_dir / f"{n}.json") for n in ex.SUITE_NAMES}
+    results = run_suites(df, suites)
+    result.rows = len(df)
+    result.results = results
+    result.evaluated = len(results)
+    result.passed = sum(r["success"] for r in results)
+    result.problems = [describe_failure(r, name, df, parsed.lines) for r in results if not r["success"]]
+    result.ok = not result.problems
+    result.seconds = round(time.perf_counter() - t0, 2)
     return result
 
 
@@ -538,17 +484,20 @@ Great Expectations.</p>
 
 
 def main(args: argparse.Namespace) -> int:
+    from arena.project import Project
+
+    project = Project.find()
     if getattr(args, "write_suites", False):
-        cb = load_codebook(Path(paths.CODEBOOK))
-        changed = ex.write_suites(cb, Path(paths.PUBLISHED), _suites_dir())
+        cb = load_codebook(project.codebook)
+        changed = ex.write_suites(cb, None, project.expectations)
         for p in changed:
-            print(f"wrote {_show(p)}")
+            print(f"wrote {project.show(p)}")
         print(f"{len(changed)} suite file(s) changed" if changed else "suites are up to date")
         return 0
-    raw = Path(args.raw) if getattr(args, "raw", None) else Path(paths.RAW)
-    report = Path(args.report) if getattr(args, "report", None) else Path(paths.ROOT) / "build" / "validation" / "validation.html"
+    raw = Path(args.raw) if getattr(args, "raw", None) else project.raw
+    report = Path(args.report) if getattr(args, "report", None) else project.build_dir / "validation" / "validation.html"
     try:
-        result = validate(raw)
+        result = validate(raw, project.codebook, project.expectations, name=project.show(raw))
     except ex.SuiteError as exc:
         print(f"validation could not run: {exc}", file=sys.stderr)
         return 1
@@ -558,5 +507,5 @@ def main(args: argparse.Namespace) -> int:
         print(result.summary(), file=sys.stderr)
         return 1
     write_report(result, report)
-    print(f"{result.summary()}; report {_show(report)}")
+    print(f"{result.summary()}; report {project.show(report)}")
     return 0

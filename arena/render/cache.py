@@ -42,37 +42,43 @@ def hash_text(*parts: str) -> str:
 class Inputs:
     """The groups of inputs that decide what is rebuilt."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, env: dict | None = None) -> None:
         self.root = root
+        self.env = hash_text(json.dumps(env or {}, sort_keys=True))
+        self.artifacts = ""          # digest of the artifacts the pages read (arena/steps.py)
         self._memo: dict[str, str] = {}
 
     def group(self, name: str) -> str:
         if name not in self._memo:
             r = self.root
             files = {
-                "data": files_under(r, "data"),
-                "analysis": files_under(r, "analysis", ("*.py",)),
+                "analysis": files_under(r, "analysis", ("*.py", "*.yaml")),
                 "code": files_under(r, "arena/render") + files_under(r, "arena/build.py"),
                 # only these decide what a chapter's cells and inline expressions produce
-                "exec_code": [r / "arena/render/qmd.py", r / "arena/render/execute.py"],
+                "exec_code": [r / "arena/render/qmd.py", r / "arena/render/execute.py", r / "arena/chapter.py"],
                 "config": [p for p in r.glob("_quarto*.yml")],
             }[name]
             self._memo[name] = hash_files(r, files)
         return self._memo[name]
 
-    def execution_key(self, lang: str, chapter_code: str) -> str:
+    def execution_key(self, lang: str, chapter_code: str, graph) -> str:
         """What a chapter's outputs depend on: the code it runs (`Document.code()`: cells and
-        inline expressions, not the prose), the data, analysis/, the parser and the kernel
-        driver, the project config, the language. (Templates, Pandoc and Typst code only change
-        the pages, so editing them does not re-execute anything.)"""
-        return hash_text("exec-v3", lang, chapter_code, self.group("data"), self.group("analysis"),
-                         self.group("exec_code"), self.group("config"))
+        inline expressions, not the prose), the artifacts it reads (the validation artifact
+        only where it asks for it), analysis/ (charts are drawn in the kernel), the parser, the
+        kernel driver and the chapter API, the project config, the environment, the language.
+        (Templates, Pandoc and Typst code only change the pages: editing them executes nothing.)"""
+        reads = ("survey", "numbers", "figures", "reconciliation")
+        if "validation()" in chapter_code:
+            reads += ("validation",)
+        return hash_text("exec-v4", lang, chapter_code, graph.outputs_digest(reads), self.group("analysis"),
+                         self.group("exec_code"), self.group("config"), self.env)
 
     def build_key(self, lang: str, fmt: str) -> str:
         """Everything one language/format output depends on (the no-op check)."""
         chapters = files_under(self.root, f"chapters/{lang}", ("*.qmd",)) + [self.root / "index.qmd"]
-        return hash_text("build-v1", lang, fmt, hash_files(self.root, [p for p in chapters if p.exists()]),
-                         self.group("data"), self.group("analysis"), self.group("code"), self.group("config"))
+        return hash_text("build-v2", lang, fmt, hash_files(self.root, [p for p in chapters if p.exists()]),
+                         self.artifacts, self.group("analysis"), self.group("code"), self.group("config"),
+                         self.env)
 
 
 def load_json(path: Path) -> dict | None:

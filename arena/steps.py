@@ -1,0 +1,422 @@
+"""The build's steps: each reads declared inputs and writes one artifact into build/artifacts/.
+
+    survey ──► validation
+       │
+       ├─────► numbers ──► figures ──► reconciliation
+       │                                    │
+       └──────────────(every artifact)──────┴──► manifest
+
+A step reruns only when something it reads changed: an input file, an upstream artifact, the
+code it runs, the project settings it uses, or the environment (package versions). Each step
+hashes the bytes it actually read (`Context.read`), so a file replaced while a build runs is
+seen by the next build. The survey step snapshots the respondent file and the codebook; every
+later step computes from that snapshot, never from data/raw. `arena build --explain` prints
+which steps ran and why. Chapters read the artifacts only (arena/chapter.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from arena.project import DATA_MODES, Project
+
+STATUS_ORDER = ("printed", "assumed", "inconsistent", "differs", "derived")
+STATE = "step.json"          # in each artifact folder: the key, what was read, what was written
+# Packages whose versions decide what the steps and the renderer produce (the manifest lists
+# them; a change reruns every step).
+PACKAGES = ("pandas", "numpy", "altair", "vl-convert-python", "great-expectations", "scipy",
+            "statsmodels", "babel", "pyyaml", "pypandoc-binary", "typst", "ipykernel", "jupyter-client")
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
+
+
+class InputError(Exception):
+    """An input the build cannot use: the message names the file, the place and the rule."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _digest(obj) -> str:
+    return sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+
+
+def environment() -> dict:
+    """Versions of what the steps run on: Python, the packages, the fonts charts are drawn with."""
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    fonts = []
+    for base in FONT_DIRS:
+        for dirpath, _, files in os.walk(base):
+            fonts += [f"{Path(dirpath, f).relative_to(base)}:{os.path.getsize(Path(dirpath, f))}"
+                      for f in files if f.endswith((".ttf", ".otf", ".ttc"))]
+    versions["fonts"] = sha256("\n".join(sorted(fonts)).encode())[:16]
+    return versions
+
+
+@dataclass
+class Context:
+    """What a running step sees: its project, its output folder, and a reader that records."""
+    project: Project
+    out: Path
+    read_hashes: dict[str, str] = field(default_factory=dict)
+
+    def read(self, path: Path) -> bytes:
+        """The bytes of an input file (or an upstream artifact), hashed as read."""
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise InputError(f"{self.project.show(path)}: missing (the build needs this file)") from None
+        self.read_hashes[self.project.show(path)] = sha256(data)
+        return data
+
+    def write(self, name: str, data: bytes | str) -> Path:
+        path = self.out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        return path
+
+    def write_json(self, name: str, obj) -> Path:
+        return self.write(name, json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=1) + "\n")
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    inputs: Callable[[Project], list[Path]]     # files it reads (besides upstream artifacts)
+    upstream: tuple[str, ...]                   # artifacts it reads
+    code: tuple[str, ...]                       # its code: project files (globs) or arena modules
+    settings: Callable[[Project], dict]         # the project settings it uses
+    run: Callable[[Context], None]
+
+
+# ---------------------------------------------------------------- the steps
+
+def _run_survey(ctx: Context) -> None:
+    p = ctx.project
+    data = ctx.read(p.raw)
+    meta_bytes = ctx.read(p.raw_meta)
+    codebook = ctx.read(p.codebook)
+    where = p.show(p.raw_meta)
+    try:
+        meta = json.loads(meta_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{where}: not valid JSON ({exc}); it describes {p.show(p.raw)}") from None
+    if not isinstance(meta, dict) or meta.get("origin") not in DATA_MODES:
+        raise InputError(f"{where}, key origin: must be one of {', '.join(DATA_MODES)}, "
+                         f"found {meta.get('origin') if isinstance(meta, dict) else meta!r}")
+    if meta["origin"] != p.data_mode:
+        raise InputError(
+            f"{where} says the respondent file is a {meta['origin']}, but {p.show(p.config_file)} "
+            f"(arena.data-mode) says the report shows a {p.data_mode}. Set arena.data-mode to "
+            f"{meta['origin']!r} if that file is what you mean to publish.")
+    digest = sha256(data)
+    if meta.get("sha256") != digest:
+        fix = ("run `arena reconstruct` to remake it" if meta["origin"] == "reconstruction"
+               else f"if it is a new survey export, run `arena import-survey {p.show(p.raw)}`")
+        raise InputError(f"{p.show(p.raw)} is not the file {where} describes (its SHA-256 is "
+                         f"{digest[:12]}…, the metadata says {str(meta.get('sha256'))[:12]}…): {fix}")
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    header = lines[0].split(",") if lines else []
+    ctx.write("survey.csv", data)
+    ctx.write("codebook.yaml", codebook)
+    ctx.write_json("survey.json", {
+        "origin": meta["origin"], "description": meta.get("description", ""),
+        "file": p.show(p.raw), "sha256": digest, "rows": max(len(lines) - 1, 0),
+        "columns": len(header), "codebook_sha256": sha256(codebook), "data_mode": p.data_mode,
+    })
+
+
+def _run_validation(ctx: Context) -> None:
+    from dataclasses import asdict
+
+    from arena import validate
+
+    survey = ctx.out.parent / "survey"
+    ctx.read(survey / "survey.csv")
+    ctx.read(survey / "codebook.yaml")
+    for name in validate.ex.SUITE_NAMES:
+        ctx.read(ctx.project.expectations / f"{name}.json")
+    result = validate.validate(survey / "survey.csv", survey / "codebook.yaml", ctx.project.expectations,
+                               name=ctx.project.show(ctx.project.raw))
+    ctx.write_json("validation.json", asdict(result))
+
+
+def _survey_object(ctx: Context):
+    ctx.project.on_sys_path()
+    from analysis.survey import Survey
+
+    survey = ctx.out.parent / "survey"
+    return Survey.from_bytes(ctx.read(survey / "codebook.yaml"), ctx.read(survey / "survey.csv"),
+                             ctx.read(ctx.project.published), codebook_name=ctx.project.show(ctx.project.codebook))
+
+
+def _run_numbers(ctx: Context) -> None:
+    import yaml
+
+    survey = _survey_object(ctx)
+    from analysis import numbers
+
+    p = ctx.project
+    inconsistencies = yaml.safe_load(ctx.read(p.inconsistencies).decode("utf-8")) or {}
+    computed = numbers.compute(survey, inconsistencies, p.data_mode, p.suppress_below)
+    rows = {n.key: {**n.to_dict(), "suppress_below": p.suppress_below if p.data_mode == "survey" else 0}
+            for n in computed}
+    ctx.write_json("numbers.json", rows)
+    ctx.write("numbers.csv", numbers.to_frame(computed).to_csv(index=False, lineterminator="\n"))
+    # Numbers from other studies, quoted as printed there (chapter 14).
+    from analysis import context
+
+    facts = context.parse_facts(ctx.read(p.facts).decode("utf-8"), p.show(p.facts))
+    ctx.write_json("facts.json", facts)
+
+
+def _run_figures(ctx: Context) -> None:
+    survey = _survey_object(ctx)
+    from analysis import codebook, figures
+
+    p = ctx.project
+    specs = codebook.load_yaml(ctx.read(p.figures_spec).decode("utf-8"))
+    numbers = json.loads(ctx.read(ctx.out.parent / "numbers" / "numbers.json"))
+    view = figures.Report(survey, specs, "da", numbers)
+    index = figures.claim_index(survey, numbers)
+    suppress = p.suppress_below if p.data_mode == "survey" else 0
+    records = {fid: figures.record(fid, view, index, p.data_mode, suppress) for fid in specs}
+    ctx.write_json("figures.json", records)
+
+
+def _run_reconciliation(ctx: Context) -> None:
+    p = ctx.project
+    p.on_sys_path()
+    from analysis import reconcile
+
+    numbers = json.loads(ctx.read(ctx.out.parent / "numbers" / "numbers.json"))
+    figures = json.loads(ctx.read(ctx.out.parent / "figures" / "figures.json"))
+    table = reconcile.reconcile(numbers, figures)
+    ctx.write("reconciliation.csv", table.to_csv(index=False, lineterminator="\n"))
+    ctx.write_json("summary.json", reconcile.summary(table))
+
+
+def _run_manifest(ctx: Context) -> None:
+    states = {}
+    for name in ORDER[:-1]:
+        state = json.loads(ctx.read(ctx.out.parent / name / STATE))
+        states[name] = {"inputs": state["read"], "outputs": state["outputs"], "key": state["key"]}
+    inputs = {}
+    for s in states.values():
+        inputs.update({k: v for k, v in s["inputs"].items() if not k.startswith("build/")})
+    ctx.write_json("manifest.json", {
+        "data_mode": ctx.project.data_mode, "edition": vars(ctx.project.edition),
+        "inputs": inputs, "steps": states, "environment": environment(),
+    })
+
+
+def _none(_: Project) -> list[Path]:
+    return []
+
+
+def _mode(p: Project) -> dict:
+    return {"data_mode": p.data_mode}
+
+
+def _mode_and_suppression(p: Project) -> dict:
+    return {"data_mode": p.data_mode, "suppress_below": p.suppress_below}
+
+
+ANALYSIS = ("analysis/*.py", "analysis/words.yaml")
+STEPS: dict[str, Step] = {s.name: s for s in (
+    Step("survey", lambda p: [p.raw, p.raw_meta, p.codebook], (), ("arena.steps",), _mode, _run_survey),
+    Step("validation", lambda p: [p.expectations / f"{n}.json" for n in ("structure", "values", "filters")],
+         ("survey",), ("arena.validate", "arena.expectations", "analysis/codebook.py"), lambda p: {},
+         _run_validation),
+    Step("numbers", lambda p: [p.published, p.inconsistencies, p.facts], ("survey",), ANALYSIS,
+         _mode_and_suppression, _run_numbers),
+    Step("figures", lambda p: [p.figures_spec], ("survey", "numbers"), ANALYSIS, _mode_and_suppression,
+         _run_figures),
+    Step("reconciliation", _none, ("numbers", "figures"), ANALYSIS, lambda p: {}, _run_reconciliation),
+    Step("manifest", _none, ("survey", "validation", "numbers", "figures", "reconciliation"), ("arena.steps",),
+         lambda p: {"edition": vars(p.edition)}, _run_manifest),
+)}
+ORDER = tuple(STEPS)
+
+
+# ---------------------------------------------------------------- running them
+
+def _code_files(project: Project, code: tuple[str, ...]) -> list[Path]:
+    files: list[Path] = []
+    for item in code:
+        if "/" in item:
+            files += sorted(project.root.glob(item))
+        else:
+            import importlib.util
+
+            spec = importlib.util.find_spec(item)
+            files.append(Path(spec.origin))
+    return files
+
+
+def _hash_files(project: Project, files: list[Path]) -> dict[str, str]:
+    out = {}
+    for f in files:
+        try:
+            out[project.show(f)] = sha256(f.read_bytes())
+        except FileNotFoundError:
+            out[project.show(f)] = "missing"
+    return out
+
+
+@dataclass
+class Decision:
+    step: str
+    run: bool
+    reasons: list[str]
+
+
+class Graph:
+    """Plans and runs the steps of one project; remembers why each ran (for --explain)."""
+
+    def __init__(self, project: Project, env: dict | None = None) -> None:
+        self.project = project
+        self.env = env if env is not None else environment()
+        self.decisions: dict[str, Decision] = {}
+
+    def folder(self, name: str) -> Path:
+        return self.project.artifacts / name
+
+    def state(self, name: str) -> dict | None:
+        try:
+            return json.loads((self.folder(name) / STATE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def _parts(self, step: Step) -> dict:
+        p = self.project
+        upstream = {}
+        for name in step.upstream:
+            state = self.state(name) or {}
+            upstream.update({f"{name}/{k}": v for k, v in (state.get("outputs") or {}).items()})
+        return {"files": _hash_files(p, step.inputs(p)), "upstream": upstream,
+                "code": _hash_files(p, _code_files(p, step.code)), "settings": step.settings(p),
+                "env": self.env}
+
+    @staticmethod
+    def _key(name: str, parts: dict) -> str:
+        return _digest({"step": name, "v": 1, **parts})
+
+    def decide(self, name: str) -> Decision:
+        step = STEPS[name]
+        parts = self._parts(step)
+        old = self.state(name)
+        reasons: list[str] = []
+        if old is None:
+            reasons.append("no earlier result")
+        elif old.get("key") != self._key(name, parts):
+            before = old.get("parts") or {}
+            for kind, label in (("files", "input changed"), ("upstream", "artifact changed"),
+                                ("code", "code changed"), ("settings", "setting changed"),
+                                ("env", "environment changed")):
+                now, was = parts[kind], before.get(kind) or {}
+                changed = sorted(k for k in set(now) | set(was) if now.get(k) != was.get(k))
+                if changed:
+                    reasons.append(f"{label}: {', '.join(changed)}")
+            reasons = reasons or ["its record is out of date"]
+        elif not all((self.folder(name) / f).exists() for f in old.get("outputs") or {}):
+            reasons.append("its artifact is incomplete")
+        decision = Decision(name, bool(reasons), reasons or ["up to date"])
+        self.decisions[name] = decision
+        return decision
+
+    def run(self, name: str, force: bool = False) -> Decision:
+        """Run the step if anything it reads changed; return what was decided and why."""
+        decision = self.decide(name)
+        if force and not decision.run:
+            decision = Decision(name, True, ["forced"])
+            self.decisions[name] = decision
+        if not decision.run:
+            return decision
+        step = STEPS[name]
+        final = self.folder(name)
+        tmp = final.with_name(f".{name}.tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        ctx = Context(self.project, tmp)
+        try:
+            step.run(ctx)
+            # The key is made from the bytes the step read, not from the files as they are now:
+            # an input replaced during the step makes the next build run it again.
+            parts = self._parts(step)
+            for kind in ("files", "upstream"):
+                for k in parts[kind]:
+                    alias = k if kind == "files" else self.project.show(
+                        self.project.artifacts / k.split("/", 1)[0] / k.split("/", 1)[1])
+                    if alias in ctx.read_hashes:
+                        parts[kind][k] = ctx.read_hashes[alias]
+            outputs = {str(f.relative_to(tmp)): sha256(f.read_bytes())
+                       for f in sorted(tmp.rglob("*")) if f.is_file()}
+            state = {"key": self._key(name, parts), "parts": parts, "read": ctx.read_hashes,
+                     "outputs": outputs}
+            (tmp / STATE).write_text(json.dumps(state, sort_keys=True, indent=1) + "\n", encoding="utf-8")
+            old = final.with_name(f".{name}.old-{os.getpid()}")
+            if final.exists():
+                os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return decision
+
+    def outputs_digest(self, names: tuple[str, ...] = ORDER) -> str:
+        """One hash of the named artifacts as they are now (what the chapters read)."""
+        return _digest({n: (self.state(n) or {}).get("outputs") for n in names})
+
+    def explain(self) -> str:
+        lines = []
+        for name in ORDER:
+            d = self.decisions.get(name)
+            if d is None:
+                continue
+            lines.append(f"{'ran ' if d.run else 'kept'} {name:<15} {'; '.join(d.reasons)}")
+        return "\n".join(lines)
+
+
+def run_all(project: Project, names: tuple[str, ...] = ORDER, force: bool = False) -> Graph:
+    graph = Graph(project)
+    for name in names:
+        graph.run(name, force=force)
+    return graph
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m arena.steps`: make every artifact (Quarto's pre-render runs this)."""
+    try:
+        project = Project.find()
+        graph = run_all(project)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    result = json.loads((graph.folder("validation") / "validation.json").read_text(encoding="utf-8"))
+    if not result["ok"]:
+        for problem in result["problems"]:
+            print(problem, file=sys.stderr)
+        print(f"{result['raw']}: validation FAILED; nothing is built", file=sys.stderr)
+        return 1
+    if "--explain" in (argv or sys.argv[1:]):
+        print(graph.explain())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
