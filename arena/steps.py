@@ -125,8 +125,8 @@ def _run_survey(ctx: Context) -> None:
             f"{meta['origin']!r} if that file is what you mean to publish.")
     digest = sha256(data)
     if meta.get("sha256") != digest:
-        fix = ("run `arena reconstruct` to remake it" if meta["origin"] == "reconstruction"
-               else f"if it is a new survey export, run `arena import-survey {p.show(p.raw)}`")
+        fix = (f"if it is a survey export, run `arena import-survey {p.show(p.raw)}`; to remake the "
+               "reconstruction, run `arena reconstruct`")
         raise InputError(f"{p.show(p.raw)} is not the file {where} describes (its SHA-256 is "
                          f"{digest[:12]}…, the metadata says {str(meta.get('sha256'))[:12]}…): {fix}")
     lines = data.decode("utf-8", errors="replace").splitlines()
@@ -246,7 +246,9 @@ STEPS: dict[str, Step] = {s.name: s for s in (
          _mode_and_suppression, _run_numbers),
     Step("figures", lambda p: [p.figures_spec], ("survey", "numbers"), ANALYSIS, _mode_and_suppression,
          _run_figures),
-    Step("reconciliation", _none, ("numbers", "figures"), ANALYSIS, lambda p: {}, _run_reconciliation),
+    Step("reconciliation", _none, ("numbers", "figures"), ("analysis/reconcile.py", "analysis/numbers.py",
+         "analysis/survey.py", "analysis/claims.py", "analysis/codebook.py", "analysis/rounding.py"),
+         lambda p: {}, _run_reconciliation),
     Step("manifest", _none, ("survey", "validation", "numbers", "figures", "reconciliation"), ("arena.steps",),
          lambda p: {"edition": vars(p.edition)}, _run_manifest),
 )}
@@ -376,6 +378,7 @@ class Graph:
             shutil.rmtree(old, ignore_errors=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        _pause_for_tests(name)
         return decision
 
     def outputs_digest(self, names: tuple[str, ...] = ORDER) -> str:
@@ -390,6 +393,21 @@ class Graph:
                 continue
             lines.append(f"{'ran ' if d.run else 'kept'} {name:<15} {'; '.join(d.reasons)}")
         return "\n".join(lines)
+
+
+def _pause_for_tests(name: str) -> None:
+    """A test hook: with ARENA_TEST_PAUSE=<step>:<file>, wait after that step until <file>
+    exists (tests replace inputs between two steps without depending on timing)."""
+    spec = os.environ.get("ARENA_TEST_PAUSE", "")
+    step, _, flag = spec.partition(":")
+    if step != name or not flag:
+        return
+    import time
+
+    Path(flag + ".paused").touch()
+    deadline = time.monotonic() + 120
+    while not Path(flag).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def run_all(project: Project, names: tuple[str, ...] = ORDER, force: bool = False) -> Graph:

@@ -12,7 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 IGNORE = shutil.ignore_patterns(".venv", ".git", "_site", "._site*", ".arena-cache", "__pycache__",
-                                ".pytest_cache", "*.egg-info", "bench", "tests")
+                                ".pytest_cache", "*.egg-info", "bench", "tests", "build")
 
 
 def run_build(root: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -41,3 +41,21 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = run_build(root, "--engine", "embedded", "--quiet")
     assert proc.returncode == 0, proc.stderr
     return root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def repo_artifacts() -> Path:
+    """The repository's own artifacts (build/artifacts), made once: the chapter API reads them."""
+    from arena import steps
+    from arena.project import Project
+
+    steps.run_all(Project.load(REPO))
+    return REPO / "build" / "artifacts"
+
+
+def chapter_report(lang: str):
+    """The chapters' Report on the repository's artifacts."""
+    from arena.chapter import Report
+    from arena.project import Project
+
+    return Report(lang, Project.load(REPO))

@@ -10,7 +10,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis import appendix
-from analysis.report import Report
+from conftest import chapter_report as Report
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw" / "survey.csv"
 

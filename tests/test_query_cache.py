@@ -11,7 +11,21 @@ import pytest
 import yaml
 
 from analysis import claims, codebook, tables
-from analysis.report import FIGURES_FILE, _inputs, _root
+from analysis.survey import Survey
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+FIGURES_FILE = ROOT / "analysis" / "figures.yaml"
+
+
+def _inputs(root=None):
+    s = Survey.from_bytes((ROOT / "data/codebook/codebook.yaml").read_bytes(),
+                          (ROOT / "data/raw/survey.csv").read_bytes(),
+                          (ROOT / "data/published/published.csv").read_bytes())
+    return s.codebook, s.published, s.data
+
+
+def _root():
+    return str(ROOT)
 
 
 def _pandas_mask(df: pd.DataFrame, query: str) -> np.ndarray:

@@ -1,0 +1,286 @@
+"""Provenance: data modes, statuses, the step graph's caching, and the direction of imports.
+
+Expected values are counted here from the CSV files with the standard library, never taken
+from the program's artifacts.
+"""
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, copy_project, tree_hashes
+
+
+def arena(root: Path, *args: str, cwd: Path | None = None, env: dict | None = None,
+          timeout: int = 600) -> subprocess.CompletedProcess:
+    """`arena ...` as a user runs it: from inside the project, no ARENA_ROOT."""
+    environ = {k: v for k, v in os.environ.items() if k != "ARENA_ROOT"}
+    environ.update(env or {})
+    return subprocess.run([sys.executable, "-m", "arena.cli", *args], cwd=cwd or root, env=environ,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def half_up(x: float) -> int:
+    return int(Decimal(str(x)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def read_rows(path: Path) -> tuple[list[str], list[dict]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        return reader.fieldnames, list(reader)
+
+
+def write_rows(path: Path, header: list[str], rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, header, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def move_answers(root: Path, variable: str, old: str, new: str, k: int) -> None:
+    header, rows = read_rows(root / "data/raw/survey.csv")
+    moved = 0
+    for row in rows:
+        if moved < k and row[variable] == old:
+            row[variable], moved = new, moved + 1
+    assert moved == k
+    write_rows(root / "data/raw/survey.csv", header, rows)
+
+
+def set_mode(root: Path, mode: str) -> None:
+    cfg = root / "_quarto.yml"
+    text = cfg.read_text(encoding="utf-8")
+    cfg.write_text(re.sub(r"data-mode: \w+", f"data-mode: {mode}", text), encoding="utf-8")
+
+
+def shares(root: Path, variable: str) -> dict[str, int]:
+    """Whole per cent of each code of a variable among everyone who answered it."""
+    _, rows = read_rows(root / "data/raw/survey.csv")
+    values = [r[variable] for r in rows if r[variable] != ""]
+    return {c: half_up(100 * values.count(c) / len(values)) for c in sorted(set(values))}
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    return copy_project(tmp_path / "arena")
+
+
+# ---------------------------------------------------------------- data modes
+
+@pytest.mark.slow
+def test_survey_export_with_moved_segments_builds_in_survey_mode(project: Path) -> None:
+    # Ten answers move from "strongly agree" (4) to "partly agree" (3): the printed nets hold.
+    move_answers(project, "cult_renew", "4", "3", 10)
+    before = shares(REPO, "cult_renew")
+    after = shares(project, "cult_renew")
+    assert after["3"] != before["3"] and after["4"] != before["4"]
+
+    # The swap without telling the project: a clear error, nothing built.
+    proc = arena(project, "build", "--quiet", "--lang", "en", "--format", "html")
+    assert proc.returncode == 1
+    assert "data/raw/survey.meta.json" in proc.stderr and "import-survey" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (project / "_site").exists()
+
+    assert arena(project, "import-survey", "data/raw/survey.csv").returncode == 0
+    # The metadata says survey, the configuration still says reconstruction: a clear error.
+    proc = arena(project, "build", "--quiet", "--lang", "en", "--format", "html")
+    assert proc.returncode == 1 and "arena.data-mode" in proc.stderr and "Traceback" not in proc.stderr
+
+    set_mode(project, "survey")
+    proc = arena(project, "reconcile", "--strict")
+    assert proc.returncode == 0, proc.stderr
+    assert "0 differs" in proc.stdout
+
+    # Built from a subdirectory: the project is found upwards.
+    proc = arena(project, "build", "--quiet", "--lang", "en", "--format", "html", cwd=project / "chapters" / "en")
+    assert proc.returncode == 0, proc.stderr
+    page = (project / "_site/en/chapters/en/04-political-leadership.html").read_text(encoding="utf-8")
+    href = re.search(r'download="fig-02\.csv" href="data:text/csv;charset=utf-8,([^"]+)"', page).group(1)
+    table = list(csv.DictReader(io.StringIO(urllib.parse.unquote(href))))
+    shown = {r["Answer"]: r for r in table}
+    assert half_up(float(shown["Partly agree"]["Per cent"])) == after["3"]
+    assert half_up(float(shown["Strongly agree"]["Per cent"])) == after["4"]
+    # In survey mode nothing is assumed: the segments the source does not print are data.
+    assert {r["Status"] for r in table} <= {"Reproduced", "Derived"}
+    assert shown["Partly agree"]["Rests on"] == "data"
+
+
+@pytest.mark.slow
+def test_data_update_that_moves_printed_numbers_is_reported_not_refused(project: Path) -> None:
+    # Twenty answers move from "strongly agree" to "strongly disagree": the nets move.
+    move_answers(project, "cult_renew", "4", "1", 20)
+    assert arena(project, "import-survey", "data/raw/survey.csv").returncode == 0
+    set_mode(project, "survey")
+    _, rows = read_rows(project / "data/raw/survey.csv")
+    values = [r["cult_renew"] for r in rows if r["cult_renew"] != ""]
+    agree = half_up(100 * sum(v in ("3", "4") for v in values) / len(values))
+    disagree = half_up(100 * sum(v in ("1", "2") for v in values) / len(values))
+    _, published = read_rows(REPO / "data/published/published.csv")
+    printed = {r["claim_id"]: int(float(r["value"])) for r in published
+               if r["claim_id"] in ("fig02.agree", "fig02.disagree")}
+    expected = {k for k, now in (("fig02.agree", agree), ("fig02.disagree", disagree)) if now != printed[k]}
+    assert expected == {"fig02.agree", "fig02.disagree"}
+
+    proc = arena(project, "reconcile")
+    assert proc.returncode == 0, proc.stderr                # moved numbers never stop a build
+    proc = arena(project, "reconcile", "--strict")
+    assert proc.returncode == 4
+    named = set(re.findall(r"^differs (\S+)", proc.stderr, re.M))
+    assert expected <= named
+    # Everything else that differs rests on the moved answers too.
+    queries = {r["claim_id"]: r["population"] + r["numerator"] + r["group"] for r in published}
+    assert all("cult_renew" in queries[k] for k in named - expected), named - expected
+
+
+def test_reconstruction_statuses_follow_published_csv(project: Path) -> None:
+    from arena import steps
+    from arena.project import Project
+
+    steps.run_all(Project.load(project), ("survey", "numbers"))
+    numbers = json.loads((project / "build/artifacts/numbers/numbers.json").read_text(encoding="utf-8"))
+    _, published = read_rows(project / "data/published/published.csv")
+    want = {"published": "printed", "assumption": "assumed", "inconsistent": "inconsistent"}
+    assert {r["claim_id"]: want[r["status"]] for r in published} == {k: n["status"] for k, n in numbers.items()}
+
+
+# ---------------------------------------------------------------- the step graph
+
+CHANGES = {
+    # input -> (how to change it, the steps that must run again)
+    "survey data": (lambda r: move_answers(r, "cult_renew", "4", "3", 1), {"survey"}),
+    "codebook": (lambda r: _append(r / "data/codebook/codebook.yaml", "\n# a comment\n"), {"survey"}),
+    "published.csv": (lambda r: _append(r / "data/published/published.csv", ""), {"numbers"}),
+    "figures.yaml": (lambda r: _append(r / "analysis/figures.yaml", "\n# a comment\n"), {"figures"}),
+    "expectations": (lambda r: _append(r / "expectations/values.json", "\n"), {"validation"}),
+    "analysis code": (lambda r: _append(r / "analysis/tables.py", "\n# a comment\n"), {"numbers", "figures"}),
+    "configuration": (lambda r: (r / "_quarto.yml").write_text(
+        (r / "_quarto.yml").read_text(encoding="utf-8").replace("suppress-below: 5", "suppress-below: 3"),
+        encoding="utf-8"), {"numbers", "figures"}),
+}
+
+
+def _append(path: Path, text: str) -> None:
+    data = path.read_text(encoding="utf-8")
+    path.write_text(data + (text or data.splitlines()[-1].replace(data.splitlines()[-1].split(",")[0],
+                                                                   "zz.extra", 1) + "\n"), encoding="utf-8")
+
+
+def test_each_input_reruns_the_steps_that_read_it(project: Path) -> None:
+    from arena import steps
+    from arena.project import Project
+
+    steps.run_all(Project.load(project))
+    for what, (change, first) in CHANGES.items():
+        saved = tree_hashes(project / "data"), {p: p.read_bytes() for p in project.rglob("*")
+                                                 if p.is_file() and "build" not in p.parts}
+        change(project)
+        graph = steps.Graph(Project.load(project))
+        decided = {name: graph.decide(name) for name in steps.ORDER}
+        ran_first = {n for n in steps.ORDER if decided[n].run}
+        assert first <= ran_first, (what, graph.decisions)
+        assert not ran_first - first, (what, {n: decided[n].reasons for n in ran_first - first})
+        for name in first:
+            assert any(("changed" in r) for r in decided[name].reasons), (what, decided[name].reasons)
+        for path, data in saved[1].items():
+            path.write_bytes(data)
+    # A package version is part of every step's key.
+    env = dict(steps.environment(), pandas="0.0-test")
+    graph = steps.Graph(Project.load(project), env=env)
+    assert all(graph.decide(n).run for n in steps.ORDER)
+    assert "environment changed: pandas" in graph.decisions["survey"].reasons[0]
+
+
+def test_data_replaced_between_steps_leaves_nothing_stale(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "arena")
+    reference = copy_project(tmp_path / "reference")
+    assert arena(reference, "reconcile").returncode == 0
+    original = (project / "data/raw/survey.csv").read_bytes()
+    original_meta = (project / "data/raw/survey.meta.json").read_bytes()
+    flag = tmp_path / "go"
+    environ = {k: v for k, v in os.environ.items() if k != "ARENA_ROOT"}
+    environ["ARENA_TEST_PAUSE"] = f"survey:{flag}"
+    proc = subprocess.Popen([sys.executable, "-m", "arena.steps"], cwd=project, env=environ,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(1200):
+        if Path(str(flag) + ".paused").exists():
+            break
+        proc.poll()
+        assert proc.returncode is None, proc.stderr.read()
+        import time
+
+        time.sleep(0.05)
+    # Replaced while the build waits between its first and second step ...
+    move_answers(project, "cult_renew", "4", "1", 30)
+    assert arena(project, "import-survey", "data/raw/survey.csv").returncode == 0
+    flag.touch()
+    assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    # ... the build finished on the snapshot it took (the original data) ...
+    snap = (project / "build/artifacts/survey/survey.csv").read_bytes()
+    assert snap == original
+    # ... and, with the original restored, the next build holds exactly the original's numbers.
+    (project / "data/raw/survey.csv").write_bytes(original)
+    (project / "data/raw/survey.meta.json").write_bytes(original_meta)
+    assert arena(project, "reconcile").returncode == 0
+    for name in ("numbers/numbers.json", "figures/figures.json", "reconciliation/reconciliation.csv"):
+        assert (project / "build/artifacts" / name).read_bytes() == (reference / "build/artifacts" / name).read_bytes()
+    # The replaced data was seen: a build with it in place reruns the survey step.
+    move_answers(project, "cult_renew", "4", "1", 30)
+    assert arena(project, "import-survey", "data/raw/survey.csv").returncode == 0
+    from arena import steps
+    from arena.project import Project
+
+    assert steps.Graph(Project.load(project)).decide("survey").run
+
+
+# ---------------------------------------------------------------- direction of the code
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = set()
+    for node in ast.walk(tree):   # every level: imports inside functions count too
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module)
+            out |= {f"{node.module}.{a.name}" for a in node.names}
+    return out
+
+
+def test_analysis_never_imports_arena() -> None:
+    offenders = {p.name: sorted(m for m in _imports(p) if m == "arena" or m.startswith("arena."))
+                 for p in (REPO / "analysis").glob("*.py")}
+    assert not {k: v for k, v in offenders.items() if v}
+
+
+def test_project_import_graph_has_no_cycle() -> None:
+    modules = {}
+    for pkg in ("analysis", "arena", "arena/render"):
+        for p in (REPO / pkg).glob("*.py"):
+            name = ".".join(p.relative_to(REPO).with_suffix("").parts)
+            modules[name.removesuffix(".__init__")] = p
+    graph = {m: {i for i in _imports(p) if i in modules and i != m} for m, p in modules.items()}
+    state: dict[str, int] = {}
+
+    def visit(m: str, trail: list[str]) -> None:
+        state[m] = 1
+        for n in graph[m]:
+            if state.get(n) == 1:
+                raise AssertionError(" -> ".join(trail + [m, n]))
+            if n not in state:
+                visit(n, trail + [m])
+        state[m] = 2
+
+    for m in graph:
+        if m not in state:
+            visit(m, [])
