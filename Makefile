@@ -30,7 +30,7 @@ build: setup
 test: setup-test
 	$(BIN)/arena reconstruct --check
 	$(BIN)/arena validate
-	$(BIN)/arena reconcile
+	$(BIN)/arena reconcile --strict
 	$(BIN)/python -m pytest
 
 # Regenerate the reconstructed respondent file after the codebook or data/published changed.
