@@ -136,10 +136,17 @@ def main(args: argparse.Namespace) -> int:
             return 0
 
     rep = Reporter(quiet)
+    build_langs = langs
+    if not stale_steps and not no_cache:
+        # Only the languages whose own inputs changed; the others are carried over from _site.
+        build_langs = [l for l in langs if any(stamps.get(f"{l}/{f}") != keys[f"{l}/{f}"] for f in formats)
+                       or not _outputs_exist(site, root, [l], formats)] or langs
+        if build_langs != langs:
+            rep.info(f"up to date: {', '.join(l for l in langs if l not in build_langs)}")
     steps = Steps(graph, no_cache, rep)
     steps.start()
     try:
-        _build_embedded(root, site, cache_dir, langs, formats, no_cache, rep, inputs, steps,
+        _build_embedded(root, site, cache_dir, build_langs, formats, no_cache, rep, inputs, steps,
                         speculative=bool(stale_steps))
     except BuildFailure as exc:
         if steps.failed():     # bad data explains a failing chapter: say that, not the symptom
@@ -239,6 +246,12 @@ class Steps:
 
         problems: list[str] = []
         error = self.error or self.validation_error
+        if error is not None and not isinstance(error, InputError) and self.error is error:
+            # A step that computes on invalid data can fail before validation has finished:
+            # then the data explains the failure, and its problems are what the author needs.
+            self.validation_done.wait()
+            if self.validation_error is None and not self._validation_ok():
+                error = None
         if error is not None:
             if isinstance(error, InputError):
                 problems.append(f"error: {error}")
@@ -247,7 +260,7 @@ class Steps:
 
                 problems.append("error: internal error in a build step (please report it):\n"
                                 + "".join(traceback.format_exception(error)))
-        elif self.validation_done.is_set():
+        if error is None and self.validation_done.is_set():
             result = json.loads((self.graph.folder("validation") / "validation.json").read_text(encoding="utf-8"))
             if not result["ok"]:
                 problems += result["problems"]
@@ -258,6 +271,10 @@ class Steps:
             for line in problems:
                 print(line, file=sys.stderr)
         return bool(problems)
+
+    def _validation_ok(self) -> bool:
+        path = self.graph.folder("validation") / "validation.json"
+        return json.loads(path.read_text(encoding="utf-8"))["ok"] if path.exists() else False
 
     def gate(self) -> None:
         if not self.wait_all():

@@ -131,13 +131,34 @@ def _run_survey(ctx: Context) -> None:
                          f"{digest[:12]}…, the metadata says {str(meta.get('sha256'))[:12]}…): {fix}")
     lines = data.decode("utf-8", errors="replace").splitlines()
     header = lines[0].split(",") if lines else []
-    ctx.write("survey.csv", data)
+    snapshot = ctx.write("survey.csv", data)
     ctx.write("codebook.yaml", codebook)
+    _quick_checks(ctx, snapshot)
     ctx.write_json("survey.json", {
         "origin": meta["origin"], "description": meta.get("description", ""),
         "file": p.show(p.raw), "sha256": digest, "rows": max(len(lines) - 1, 0),
         "columns": len(header), "codebook_sha256": sha256(codebook), "data_mode": p.data_mode,
     })
+
+
+def _quick_checks(ctx: Context, snapshot: Path) -> None:
+    """The checks that need no Great Expectations (under a second): the codebook loads, the file
+    is UTF-8 CSV with the codebook's columns, every cell a whole number or empty. Nothing
+    downstream computes on a file that fails them; the messages name the author's file."""
+    from analysis.codebook import CodebookError, load as load_codebook
+    from arena import validate
+
+    p = ctx.project
+    try:
+        cb = load_codebook(ctx.out / "codebook.yaml")
+    except (CodebookError, ValueError, OSError) as exc:
+        raise InputError(f"{p.show(p.codebook)}: cannot be used: {exc}") from None
+    _, problems = validate.preflight(snapshot, cb)
+    if problems:
+        shown = validate._show(snapshot)
+        raise InputError("\n".join(m.replace(shown, p.show(p.raw)).replace(str(snapshot), p.show(p.raw))
+                                    for m in problems)
+                         + f"\n{p.show(p.raw)}: validation FAILED ({len(problems)} problem(s)); nothing was built")
 
 
 def _run_validation(ctx: Context) -> None:

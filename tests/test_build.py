@@ -337,6 +337,11 @@ def _set_cell(root: Path, row: int, column: str, value: str) -> None:
     rows[row][rows[0].index(column)] = value
     with path.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh, lineterminator="\n").writerows(rows)
+    # The project is told of the new file (as `arena reconstruct` or `arena import-survey` do):
+    # what is tested is the file's content, not its registration.
+    from arena.project import Project
+
+    Project.load(root).register_raw("reconstruction")
 
 
 @slow

@@ -148,7 +148,7 @@ def test_chapters_use_only_known_facts(facts):
 
 
 def test_report_fact_goes_through_context():
-    from analysis.report import Report
+    from conftest import chapter_report as Report
 
-    assert Report("en", str(ROOT)).fact("no_wp.local_employees_key_role") == "86%"
+    assert Report("en").fact("no_wp.local_employees_key_role") == "86%"
     assert context.FACTS.as_posix() == "data/context/facts.csv"
