@@ -95,3 +95,13 @@ def count_of(k: int, n: int, lang: str) -> str:
     """'3 ud af 4' / '3 out of 4' (numbers grouped per locale)."""
     locale(lang)  # a clear error for an unknown language
     return _COUNT_OF[lang].format(k=number(k, lang), n=number(n, lang))
+
+
+def date(iso: str, lang: str) -> str:
+    """An ISO date written out: '6. december 2026' / '6 December 2026'."""
+    import datetime as _dt
+
+    from babel.dates import format_date
+
+    pattern = {"da": "d. MMMM y", "en": "d MMMM y"}[lang]
+    return format_date(_dt.date.fromisoformat(iso), pattern, locale=locale(lang))

@@ -165,8 +165,8 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-STEP_ORDER = ("survey", "validation", "numbers", "figures", "reconciliation", "manifest")
-RENDER_READS = ("survey", "validation", "numbers", "figures", "reconciliation")   # what chapters read
+STEP_ORDER = ("survey", "validation", "numbers", "figures", "reconciliation", "changes", "manifest")
+RENDER_READS = ("survey", "validation", "numbers", "figures", "reconciliation", "changes")   # what chapters read
 
 
 class Steps:
@@ -206,7 +206,7 @@ class Steps:
             return
         threading.Thread(target=self._validation, name="validation", daemon=True).start()
         try:
-            for name in ("numbers", "figures", "reconciliation"):
+            for name in ("numbers", "figures", "reconciliation", "changes"):
                 self._step(name)
         except BaseException as exc:
             self.error = exc

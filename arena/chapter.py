@@ -215,5 +215,15 @@ class Report:
             self._codebook = codebook.load(self.project.artifacts / "survey" / "codebook.yaml")
         return self._codebook
 
+    def changes_markdown(self) -> str:
+        """What changed since the last released edition, as Markdown in the page's language."""
+        return (self.project.artifacts / "changes" / f"changes-{self.lang}.md").read_text(encoding="utf-8")
+
+    @property
+    def edition(self) -> Value:
+        """This edition: its number and its release date, formatted for the language."""
+        e = self.project.edition
+        return Value({"number": fmt.number(e.number, self.lang), "date": fmt.date(e.date, self.lang)})
+
     def figure_records(self) -> dict:
         return artifact(self.project, "figures", "figures.json")

@@ -106,6 +106,12 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from arena.project import Project, ProjectError
+
+    try:   # the project's own analysis/ is importable from here on (it is not installed)
+        Project.find().on_sys_path()
+    except ProjectError:
+        pass   # each command says so itself where it needs a project
     args = make_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

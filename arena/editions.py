@@ -511,7 +511,7 @@ def changes_markdown(changes: Changes, lang: str, heading_level: int = 2) -> str
             label = _figure_label(f.id, f.number, lang)
             for r in f.rows:
                 group = _count_text(r.group, lang) if _finite(r.group) is not None else r.group
-            rows.append([label, r.item, group, r.category,
+                rows.append([label, r.item, group, r.category,
                              _row_text(r.old, lang, gone=False), _row_text(r.new, lang, gone=True),
                              _status_change((r.old or {}).get("status"), (r.new or {}).get("status"), lang)])
         out += ["", _t("figures_intro", lang), ""]

@@ -231,6 +231,24 @@ def _run_reconciliation(ctx: Context) -> None:
     ctx.write_json("summary.json", reconcile.summary(table))
 
 
+def _run_changes(ctx: Context) -> None:
+    """What changed since the last released edition (editions/<n>/), for the site's page."""
+    from dataclasses import asdict
+
+    from arena import editions
+
+    for f in sorted(ctx.project.editions.glob("*/*.json")):
+        ctx.read(f)
+    ctx.read(ctx.out.parent / "numbers" / "numbers.json")
+    ctx.read(ctx.out.parent / "figures" / "figures.json")
+    changes = editions.diff(ctx.project)
+    ctx.write_json("changes.json", {"since": changes.since, "edition": changes.edition,
+                                    "numbers": [asdict(c) for c in changes.numbers],
+                                    "figures": [asdict(f) for f in changes.figures]})
+    for lang in ("da", "en"):
+        ctx.write(f"changes-{lang}.md", editions.changes_markdown(changes, lang, heading_level=0))
+
+
 def _run_manifest(ctx: Context) -> None:
     states = {}
     for name in ORDER[:-1]:
@@ -270,7 +288,10 @@ STEPS: dict[str, Step] = {s.name: s for s in (
     Step("reconciliation", _none, ("numbers", "figures"), ("analysis/reconcile.py", "analysis/numbers.py",
          "analysis/survey.py", "analysis/claims.py", "analysis/codebook.py", "analysis/rounding.py"),
          lambda p: {}, _run_reconciliation),
-    Step("manifest", _none, ("survey", "validation", "numbers", "figures", "reconciliation"), ("arena.steps",),
+    Step("changes", lambda p: sorted(p.editions.glob("*/*.json")), ("numbers", "figures"),
+         ("arena.editions", "analysis/fmt.py"), lambda p: {"edition": vars(p.edition)}, _run_changes),
+    Step("manifest", _none, ("survey", "validation", "numbers", "figures", "reconciliation", "changes"),
+         ("arena.steps",),
          lambda p: {"edition": vars(p.edition)}, _run_manifest),
 )}
 ORDER = tuple(STEPS)
@@ -313,6 +334,7 @@ class Graph:
 
     def __init__(self, project: Project, env: dict | None = None) -> None:
         self.project = project
+        project.on_sys_path()   # the steps run the project's own analysis/
         self.env = env if env is not None else environment()
         self.decisions: dict[str, Decision] = {}
 

@@ -67,7 +67,7 @@ class Inputs:
         only where it asks for it), analysis/ (charts are drawn in the kernel), the parser, the
         kernel driver and the chapter API, the project config, the environment, the language.
         (Templates, Pandoc and Typst code only change the pages: editing them executes nothing.)"""
-        reads = ("survey", "numbers", "figures", "reconciliation")
+        reads = ("survey", "numbers", "figures", "reconciliation", "changes")
         if "validation()" in chapter_code:
             reads += ("validation",)
         return hash_text("exec-v4", lang, chapter_code, graph.outputs_digest(reads), self.group("analysis"),
