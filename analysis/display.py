@@ -195,7 +195,8 @@ def frame_to_csv(frame: Any) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([csv_safe(str(c)) for c in frame.columns])
     for row in frame.itertuples(index=False):
-        writer.writerow([csv_safe(v) for v in row])
+        # A missing value (a suppressed share) is an empty cell, never "nan".
+        writer.writerow([csv_safe("" if v is None or (isinstance(v, float) and v != v) else v) for v in row])
     return out.getvalue()
 
 

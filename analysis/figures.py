@@ -241,7 +241,7 @@ def title(fig_id: str, r: Report) -> str:
 
 # ---------------------------------------------------------------- charts
 
-def chart_input(fig_id: str, r: Report) -> dict:
+def chart_input(fig_id: str, r: Report, suppress_below: int = 0) -> dict:
     """What the chart builder of the figure's kind is given: rows (aggregated only) and labels.
 
     Computed with the survey in hand (the build's figures step) and stored, so a chapter draws
@@ -255,7 +255,10 @@ def chart_input(fig_id: str, r: Report) -> dict:
             labels = {item: _split_label(r, item) for item in t["item"].unique()}
         else:
             labels = {v: _label(r, v) for v in t["item"].unique()}
-        rows = t.rename(columns={"item": "variable"})[["variable", "category", "code", "kind", "percent"]]
+        rows = t.rename(columns={"item": "variable"})[["variable", "category", "code", "kind", "percent", "count"]].copy()
+        if suppress_below:   # survey mode: a segment of too few respondents is not drawn
+            rows.loc[(rows["count"] > 0) & (rows["count"] < suppress_below), "percent"] = 0.0
+        rows = rows.drop(columns=["count"])
         return {"builder": "likert", "rows": _records(rows), "item_labels": labels,
                 "category_labels": {str(k): v for k, v in _code_labels(r, var0).items()}}
     if kind == "single":
@@ -278,6 +281,8 @@ def chart_input(fig_id: str, r: Report) -> dict:
                 "text": s["text"][r.lang].format(value="").strip()}
     else:
         raise ValueError(kind)
+    if suppress_below:       # survey mode: a bar of too few respondents is not drawn
+        shown = shown[~((shown["count"] > 0) & (shown["count"] < suppress_below))]
     grouped = bool(shown["group"].notna().any())
     if grouped:
         shown["group_label"] = [_group_label(r, g) for g in shown["group"]]
@@ -458,7 +463,12 @@ def claim_index(survey: Survey, numbers: dict) -> dict:
 # ---------------------------------------------------------------- the stored figure
 
 def record(fig_id: str, r: Report, index: dict, mode: str, suppress_below: int = 0) -> dict:
-    """Everything a chapter needs to show the figure, in both languages, without the data."""
+    """Everything a chapter needs to show the figure, in both languages, without the data.
+
+    With `suppress_below` (survey mode) a cell of fewer respondents is neither drawn nor given a
+    count or share in the downloads; the note says so. The stored `table` keeps the counts: it is
+    an artifact of the build, never published."""
+    suppress = suppress_below
     s = spec_of(r, fig_id)
     t = table(fig_id, r)
     statuses = cell_statuses(fig_id, r, index, mode)
@@ -471,10 +481,12 @@ def record(fig_id: str, r: Report, index: dict, mode: str, suppress_below: int =
     for lang in LANGS:
         v = r.view(lang)
         text = note(fig_id, v)
+        if suppress and ((t["count"] > 0) & (t["count"] < suppress)).any():
+            text += " " + words.get(lang, "suppressed_note", n=fmt.number(suppress, lang))
         dl = download_table(fig_id, v, statuses, suppress_below)
         rec["langs"][lang] = {
             "title": title(fig_id, v), "note": text, "alt": f"{title(fig_id, v)}. {text}",
             "question": (s.get("question") or {}).get(lang, ""), "n": base_n(fig_id, v),
-            "chart": chart_input(fig_id, v), "download": _records(dl),
+            "chart": chart_input(fig_id, v, suppress), "download": _records(dl),
         }
     return rec

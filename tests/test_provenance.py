@@ -114,6 +114,22 @@ def test_survey_export_with_moved_segments_builds_in_survey_mode(project: Path) 
     # In survey mode nothing is assumed: the segments the source does not print are data.
     assert {r["Status"] for r in table} <= {"Reproduced", "Derived"}
     assert shown["Partly agree"]["Rests on"] == "data"
+    # Cells of fewer than five respondents: no count, no share, in the download and Appendix B.
+    _, rows = read_rows(project / "data/raw/survey.csv")
+    active_regional = [r for r in rows if r["active"] == "1" and r["council"] == "2"]
+    state = sum(r["collab_state"] == "1" for r in active_regional)
+    assert 0 < state < 5                       # the regional politicians who worked with the state
+    page = (project / "_site/en/chapters/en/06-three-sectors.html").read_text(encoding="utf-8")
+    href = re.search(r'download="fig-10\.csv" href="data:text/csv;charset=utf-8,([^"]+)"', page).group(1)
+    cells = [r for r in csv.DictReader(io.StringIO(urllib.parse.unquote(href))) if r["Group"] == "Regional politicians"]
+    assert [(r["Count"], r["Per cent"], r["CI low"]) for r in cells] == [("< 5", "", "")]
+    assert str(state) not in {r["Count"] for r in cells}
+    spec = json.loads(re.search(r'<script type="application/json" id="fig-10-chart-spec">(.*?)</script>',
+                                page, re.S).group(1))
+    drawn = [row for rows in spec.get("datasets", {}).values() for row in rows] + (spec.get("data") or {}).get("values", [])
+    assert drawn and not [row for row in drawn if row.get("group") == "Regional politicians"]
+    appendix = (project / "_site/en/chapters/en/17-appendix-figures.html").read_text(encoding="utf-8")
+    assert "&lt; 5" in appendix
 
 
 def _expected_display(root: Path, published: list[dict]) -> dict[str, str]:
