@@ -1,16 +1,17 @@
 # The two commands of the README: `make build` and `make test`. Both set the machine up first
-# (a virtual environment with the pinned ranges of pyproject.toml; Debian packages for tests).
+# (a virtual environment with the exact versions of requirements.lock; Debian packages for tests).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: build test setup setup-test data clean
+.PHONY: build test setup setup-test data lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -r requirements.lock   # exact versions (make lock)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m arena.render.vendor >/dev/null   # the site's Vega bundle, made once per install
 	touch $(STAMP)
 
@@ -36,6 +37,12 @@ test: setup-test
 # Regenerate the reconstructed respondent file after the codebook or data/published changed.
 data: setup
 	$(BIN)/arena reconstruct
+
+# Re-pin every dependency after pyproject.toml changed (pip-tools; the lock is committed).
+lock: setup
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra test --strip-extras --no-emit-index-url --no-emit-find-links \
+	  -o requirements.lock pyproject.toml
 
 clean:
 	rm -rf _site .arena-cache build

@@ -11,16 +11,9 @@ from analysis.tables import SMALL_BASE, SMALL_CELL  # noqa: F401  (the chapters 
 
 # `r` below is the chapters' Report (arena/chapter.py): the artifacts, read for one language.
 
-HEAD = {
-    "da": {"variable": "Variabel", "question": "Spørgsmål", "asked": "Stillet til", "codes": "Svarkoder",
-           "claim": "Nøgle", "source": "Kilde (linje)", "printed": "Trykt", "recomputed": "Genberegnet",
-           "status": "Status", "note": "Begrundelse", "suite": "Regelsæt", "rules": "Regler", "passed": "Overholdt",
-           "type": "Regeltype"},
-    "en": {"variable": "Variable", "question": "Question", "asked": "Asked of", "codes": "Answer codes",
-           "claim": "Key", "source": "Source (line)", "printed": "Printed", "recomputed": "Recomputed",
-           "status": "Status", "note": "Reasoning", "suite": "Suite", "rules": "Rules", "passed": "Passed",
-           "type": "Rule type"},
-}
+def _head(lang: str, prefix: str = "appendix") -> dict[str, str]:
+    """Column headings from the words catalogue (analysis/words.yaml)."""
+    return words.section(lang, prefix)
 
 
 def status_word(status: str, lang: str) -> str:
@@ -28,7 +21,7 @@ def status_word(status: str, lang: str) -> str:
 
 
 def codebook_table(r) -> pd.DataFrame:
-    h = HEAD[r.lang]
+    h = _head(r.lang)
     cb = r.codebook
     rows = []
     for v in cb.variables.values():
@@ -48,12 +41,6 @@ def figure_list(r) -> list[tuple[str, str]]:
 CI_LEVEL = 0.95  # Wilson intervals use alpha = 0.05 (analysis.stats.wilson_ci)
 # Marks for the flags in the figure tables; the appendix's introduction explains them.
 MARKS = {"small_base": "†", "small_cell": "‡"}
-FIGURE_HEAD = {
-    "da": {"item": "Spørgsmål", "group": "Gruppe", "answer": "Svar", "count": "Antal", "base": "Grundlag",
-           "percent": "Procent", "ci": "{level}-KI", "note": "Note", "status": "Status"},
-    "en": {"item": "Question", "group": "Group", "answer": "Answer", "count": "Count", "base": "Base",
-           "percent": "Per cent", "ci": "{level} CI", "note": "Note", "status": "Status"},
-}
 
 
 def figure_table(r, fig_id: str) -> tuple[str, pd.DataFrame]:
@@ -64,7 +51,7 @@ def figure_table(r, fig_id: str) -> tuple[str, pd.DataFrame]:
     every row stands once above the table, a repeated question or group is shown on its first
     row only, numbers use the report's locale, and the two flags become the marks in MARKS.
     """
-    lang, h = r.lang, FIGURE_HEAD[r.lang]
+    lang, h = r.lang, _head(r.lang, "figtable")
     t = pd.DataFrame(r.figure_record(fig_id)["langs"][lang]["download"])
     shared = ""
     cols: dict[str, list] = {}
@@ -95,7 +82,7 @@ def figure_table_markdown(r, fig_id: str) -> str:
     from analysis.display import Table
 
     shared, table = figure_table(r, fig_id)
-    lead = f"*{FIGURE_HEAD[r.lang]['item']}:* {_md_text(shared)}\n\n" if shared else ""
+    lead = f"*{_head(r.lang, 'figtable')['item']}:* {_md_text(shared)}\n\n" if shared else ""
     return lead + Table(table).to_markdown()
 
 
@@ -120,7 +107,7 @@ def reconciliation_counts(table: pd.DataFrame) -> dict[str, int]:
 
 
 def reconciliation_table(table: pd.DataFrame, lang: str, statuses: tuple[str, ...]) -> pd.DataFrame:
-    h = HEAD[lang]
+    h = _head(lang)
     t = table[table["status"].isin(statuses)]
     return pd.DataFrame({
         h["claim"]: t["claim_id"],
@@ -157,7 +144,7 @@ def _fmt_recomputed(value, unit: str, lang: str) -> str:
 
 
 def validation_summary(result, lang: str) -> pd.DataFrame:
-    h = HEAD[lang]
+    h = _head(lang)
     t = pd.DataFrame(result.results)
     g = t.groupby(["suite", "type"], sort=True).agg(rules=("success", "size"), passed=("success", "sum")).reset_index()
     return pd.DataFrame({h["suite"]: g["suite"], h["type"]: g["type"], h["rules"]: g["rules"],

@@ -312,9 +312,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 def _split_label(r: Report, item: str) -> str:
     variable, net = item.split(":")
-    short = {"cult_majority": {"da": "Brede flertal", "en": "Broad majorities"},
-             "inn_shared_responsibility": {"da": "Rådet deler ansvaret", "en": "Council shares responsibility"}}
-    head = short.get(variable, {}).get(r.lang, _label(r, variable))
+    head = words.section(r.lang, "split").get(variable) or _label(r, variable)
     return f"{head}: {words.get(r.lang, net)}"
 
 

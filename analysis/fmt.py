@@ -25,7 +25,6 @@ LOCALES = {"da": "da_DK", "en": "en_GB"}
 # of 608 respondents does not have.
 P_FLOOR = Decimal("0.001")
 
-_COUNT_OF = {"da": "{k} ud af {n}", "en": "{k} out of {n}"}
 
 __all__ = ["LOCALES", "percent", "number", "decimal", "p_value", "count_of", "locale"]
 
@@ -94,7 +93,9 @@ def p_value(p: Real, lang: str) -> str:
 def count_of(k: int, n: int, lang: str) -> str:
     """'3 ud af 4' / '3 out of 4' (numbers grouped per locale)."""
     locale(lang)  # a clear error for an unknown language
-    return _COUNT_OF[lang].format(k=number(k, lang), n=number(n, lang))
+    from analysis import words
+
+    return words.get(lang, "count_of", k=number(k, lang), n=number(n, lang))
 
 
 def date(iso: str, lang: str) -> str:

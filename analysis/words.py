@@ -22,3 +22,9 @@ def get(lang: str, key: str, **values: object) -> str:
     except KeyError:
         raise KeyError(f"no text {key!r} in {lang!r} in {CATALOGUE.name}") from None
     return text.format(**values) if values else text
+
+
+def section(lang: str, prefix: str) -> dict[str, str]:
+    """Every text under `prefix.` in `lang`, keyed by the rest of its key."""
+    start = prefix + "."
+    return {k[len(start):]: v[lang] for k, v in catalogue().items() if k.startswith(start)}

@@ -399,37 +399,12 @@ def diff(project, old: int | None = None) -> Changes:
 
 # ---------------------------------------------------------------- the page section
 
-_TEXT = {
-    "heading": {"da": "Hvad er ændret i denne udgave", "en": "What changed in this edition"},
-    "first": {"da": "Dette er rapportens første udgave, så der er ingen tidligere udgave at sammenligne med.",
-              "en": "This is the first edition of the report, so there is no earlier edition to compare it with."},
-    "none": {"da": "Ingen tal og ingen figurer er ændret siden udgave {since}.",
-             "en": "No numbers and no figures have changed since edition {since}."},
-    "some": {"da": "Siden udgave {since} er {numbers} og {figures} ændret.",
-             "en": "Since edition {since}, {numbers} and {figures} have changed."},
-    "number_one": {"da": "{n} tal", "en": "{n} number"},
-    "number_many": {"da": "{n} tal", "en": "{n} numbers"},
-    "figure_one": {"da": "{n} figur", "en": "{n} figure"},
-    "figure_many": {"da": "{n} figurer", "en": "{n} figures"},
-    "numbers_intro": {"da": "Ændrede tal:", "en": "Changed numbers:"},
-    "figures_intro": {"da": "Ændrede figurer (rækker i figurernes tabeller):",
-                      "en": "Changed figures (rows of the figures' tables):"},
-    "figure": {"da": "Figur {n}", "en": "Figure {n}"},
-    "col_source": {"da": "Sted i kilden", "en": "Place in the source"},
-    "col_figure": {"da": "Figur", "en": "Figure"},
-    "col_before": {"da": "Før", "en": "Before"},
-    "col_now": {"da": "Nu", "en": "Now"},
-    "col_status": {"da": "Status", "en": "Status"},
-    "col_item": {"da": "Spørgsmål", "en": "Question"},
-    "col_group": {"da": "Gruppe", "en": "Group"},
-    "col_category": {"da": "Svar", "en": "Answer"},
-    "new": {"da": "(ny)", "en": "(new)"},
-    "gone": {"da": "(fjernet)", "en": "(removed)"},
-}
 
 
 def _t(name: str, lang: str) -> str:
-    return _TEXT[name][lang]
+    from analysis import words
+
+    return words.get(lang, f"changes.{name}")
 
 
 def _counted(n: int, noun: str, lang: str) -> str:

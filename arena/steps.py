@@ -257,10 +257,32 @@ def _run_manifest(ctx: Context) -> None:
     inputs = {}
     for s in states.values():
         inputs.update({k: v for k, v in s["inputs"].items() if not k.startswith("build/")})
+    from importlib import metadata
+
+    installed = {d.metadata["Name"].lower(): d.version for d in metadata.distributions() if d.metadata["Name"]}
     ctx.write_json("manifest.json", {
         "data_mode": ctx.project.data_mode, "edition": vars(ctx.project.edition),
         "inputs": inputs, "steps": states, "environment": environment(),
+        "tools": _tool_versions(), "installed": dict(sorted(installed.items())),
     })
+
+
+def _tool_versions() -> dict:
+    """Pandoc and Typst as the renderer runs them (both come from PyPI packages)."""
+    out = {}
+    try:
+        import pypandoc
+
+        out["pandoc"] = pypandoc.get_pandoc_version()
+    except Exception as exc:   # recorded, not fatal: the manifest says what it could not learn
+        out["pandoc"] = f"unknown ({exc.__class__.__name__})"
+    try:
+        from importlib import metadata
+
+        out["typst"] = metadata.version("typst")
+    except Exception as exc:
+        out["typst"] = f"unknown ({exc.__class__.__name__})"
+    return out
 
 
 def _none(_: Project) -> list[Path]:
