@@ -6,14 +6,14 @@ columns of `data/raw/survey.csv`, so a reviewer can read exactly which rows make
 """
 from __future__ import annotations
 
-import ast
 import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from analysis import filters
 
 COLUMNS = [
     "claim_id", "figure", "status", "variable", "population", "group", "numerator",
@@ -22,35 +22,39 @@ COLUMNS = [
 STATUSES = ("published", "assumption", "inconsistent")
 UNITS = ("pct", "pct1", "count", "range", "diff_gt", "signif", "rate", "nonresponse", "frame", "gof", "gof_ns", "external")
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_QUERY_WORDS = {"and", "or", "not", "in", "True", "False", "None", "isna", "notna"}
 
 
-def load(path: Path | io.StringIO) -> pd.DataFrame:
+def load(path: Path | io.StringIO, name: str | None = None) -> pd.DataFrame:
+    """published.csv, checked: columns, statuses, units, unique keys, every filter parsed.
+    `name` is how messages name the file (for bytes already read)."""
+    name = name or str(path)
     df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
-        raise ValueError(f"{path}: missing columns {missing}")
+        raise ValueError(f"{name}: missing columns {missing}")
     # A typo in a reviewer's file must stop everything with its row, not be skipped silently.
     for col, allowed in (("status", STATUSES), ("unit", UNITS)):
         bad = df.index[~df[col].isin(allowed)]
         if len(bad):
             rows = ", ".join(f"{df.at[i, 'claim_id']} (line {i + 2}): {df.at[i, col]!r}" for i in bad[:5])
-            raise ValueError(f"{path}, column {col}: {rows} — allowed: {', '.join(allowed)}")
+            raise ValueError(f"{name}, column {col}: {rows} — allowed: {', '.join(allowed)}")
+    for i, row in df.iterrows():   # every filter in the one language, or a located error
+        for col in ("population", "numerator", "group"):
+            try:
+                filters.parse(row[col])
+            except filters.FilterError as exc:
+                raise ValueError(f"{name}, line {i + 2}, column {col} ({row['claim_id']}): {exc}") from None
     duplicated = df.loc[df["claim_id"].duplicated(), "claim_id"].tolist()
     if duplicated:
-        raise ValueError(f"{path}, column claim_id: repeated keys {duplicated[:5]}")
+        raise ValueError(f"{name}, column claim_id: repeated keys {duplicated[:5]}")
     for col in ("lo", "hi"):
         df[col] = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
     return df[COLUMNS]
 
 
 def names_in(query: str) -> set[str]:
-    """Column names a query refers to (strings inside quotes are skipped)."""
-    if not query:
-        return set()
-    without_strings = re.sub(r"(['\"]).*?\1", "", query)
-    return {n for n in _NAME.findall(without_strings) if n not in _QUERY_WORDS}
+    """Column names a query refers to."""
+    return set(filters.parse(query).columns)
 
 
 def mask(df: pd.DataFrame, query: str) -> np.ndarray:
@@ -83,86 +87,7 @@ def remember_masks(df: pd.DataFrame) -> None:
 
 
 def _evaluate(df: pd.DataFrame, query: str) -> np.ndarray:
-    if not query or not query.strip():
-        return np.ones(len(df), dtype=bool)
-    fast = _fast_mask(df, query)
-    if fast is not None:
-        return fast
-    # Only the named columns: pandas builds a resolver for every column on each eval.
-    cols = [c for c in df.columns if c in names_in(query)]
-    result = df[cols].eval(query, engine="python")
-    return np.asarray(pd.Series(result, index=df.index).fillna(False), dtype=bool)
-
-
-# ---------------------------------------------------------------- direct evaluation
-# The queries in published.csv and the codebook are comparisons of numeric columns (or sums of
-# them) with numbers or lists of numbers, joined by and/or/not. `DataFrame.eval` costs ~5 ms a
-# query; the same comparisons on the column arrays cost microseconds. Anything outside this
-# small grammar returns None and goes to `DataFrame.eval`. The results are the same as pandas'
-# (tests/test_query_cache.py): NaN never equals, is never in a list and never orders, and `!=`
-# is True for NaN, exactly like numpy's comparisons.
-
-_COMPARE = {
-    ast.Eq: np.equal, ast.NotEq: np.not_equal, ast.Gt: np.greater, ast.GtE: np.greater_equal,
-    ast.Lt: np.less, ast.LtE: np.less_equal,
-}
-
-
-class _Unsupported(Exception):
-    pass
-
-
-def _fast_mask(df: pd.DataFrame, query: str) -> np.ndarray | None:
-    try:
-        tree = ast.parse(query.strip(), mode="eval")
-        result = _fast_node(tree.body, df)
-    except (SyntaxError, _Unsupported):
-        return None
-    if not isinstance(result, np.ndarray) or result.dtype != bool or result.shape != (len(df),):
-        return None
-    return result
-
-
-def _number(node: ast.AST) -> float | int:
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_number(node.operand)
-    raise _Unsupported
-
-
-def _fast_node(node: ast.AST, df: pd.DataFrame) -> np.ndarray:
-    if isinstance(node, ast.BoolOp):
-        parts = [_fast_node(v, df) for v in node.values]
-        combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-        out = parts[0]
-        for p in parts[1:]:
-            out = combine(out, p)
-        return out
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return np.logical_not(_fast_node(node.operand, df))
-    if isinstance(node, ast.Compare) and len(node.ops) == 1:
-        left = _fast_values(node.left, df)
-        op, right = node.ops[0], node.comparators[0]
-        if isinstance(op, ast.In) and isinstance(right, ast.List):
-            return np.isin(left, [_number(e) for e in right.elts])
-        if type(op) in _COMPARE:
-            return _COMPARE[type(op)](left, _number(right))
-    raise _Unsupported
-
-
-def _fast_values(node: ast.AST, df: pd.DataFrame) -> np.ndarray:
-    """A numeric column, or a sum of numeric columns, as a float/int array."""
-    if isinstance(node, ast.Name):
-        if node.id not in df.columns or not df.columns.is_unique:
-            raise _Unsupported
-        values = df[node.id].to_numpy()
-        if values.dtype.kind not in "iuf":
-            raise _Unsupported
-        return values
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return _fast_values(node.left, df) + _fast_values(node.right, df)
-    raise _Unsupported
+    return filters.parse(query).mask(df)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from analysis import filters
+
 LANGS = ("da", "en")
 
 # Kinds of answer code (see docs/data-model.md). Only "substantive" codes are opinions.
@@ -137,6 +139,11 @@ def parse(raw: dict, source: str = "codebook") -> Codebook:
         pid: Population(pid, p.get("query") or "", p.get("da", pid), p.get("en", pid))
         for pid, p in raw.get("populations", {}).items()
     }
+    for pid, pop in populations.items():   # one filter language (analysis/filters.py)
+        try:
+            filters.parse(pop.query)
+        except filters.FilterError as exc:
+            raise CodebookError(f"{source}: population {pid!r}, query: {exc}") from None
     variables = {}
     for v in raw.get("variables", []):
         vid = v["id"]
@@ -156,7 +163,7 @@ def parse(raw: dict, source: str = "codebook") -> Codebook:
             battery=v.get("battery"),
             question_group=v.get("question_group"),
             exclusive=bool(v.get("exclusive", False)),
-            hidden_codes=tuple(v.get("hidden_codes") or ()),
+            hidden_codes=_hidden_codes(v, source),
             note=v.get("note"),
         )
     batteries = raw.get("batteries", {}) or {}
@@ -169,6 +176,16 @@ def parse(raw: dict, source: str = "codebook") -> Codebook:
 # libyaml's parser when PyYAML has it: the same safe constructor and resolver as
 # `yaml.safe_load` (so the same objects), ~5x faster on the codebook.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _hidden_codes(v: dict, source: str) -> tuple[dict[str, Any], ...]:
+    hidden = tuple(v.get("hidden_codes") or ())
+    for h in hidden:
+        try:
+            filters.parse(h.get("query", ""))
+        except filters.FilterError as exc:
+            raise CodebookError(f"{source}: variable {v['id']!r}, hidden_codes query: {exc}") from None
+    return hidden
 
 
 def load_yaml(text: str) -> Any:

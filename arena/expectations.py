@@ -28,13 +28,12 @@ from typing import Any
 
 import yaml
 
+from analysis import filters
 from analysis.codebook import Codebook
 
 SUITE_NAMES = ("structure", "values", "filters")
 PANDAS = "pandas"  # condition_parser for row_condition: pandas DataFrame.query syntax
 INT_TYPE = "int64"  # what GE reports for a nullable Int64 column (see arena.validate.read_typed)
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_KEYWORDS = {"and", "or", "not", "in", "True", "False", "None", "isna", "notna"}
 
 
 class SuiteError(ValueError):
@@ -53,12 +52,9 @@ class Base:
 
 
 def query_columns(query: str, columns: list[str] | None = None) -> list[str]:
-    """The column names a pandas query refers to (in order of appearance, no repeats)."""
-    text = re.sub(r"(\"[^\"]*\"|'[^']*')", " ", query or "")
-    names = [n for n in _NAME.findall(text) if n not in _KEYWORDS]
-    if columns is not None:
-        names = [n for n in names if n in columns]
-    return list(dict.fromkeys(names))
+    """The column names a condition refers to (in order of appearance, no repeats)."""
+    names = filters.columns_of(query or "")
+    return [n for n in names if n in columns] if columns is not None else names
 
 
 def _and(*queries: str) -> str:
@@ -114,13 +110,8 @@ def _codes(values: list[int]) -> str:
 
 
 def excluded_condition(query: str, columns: list[str]) -> str:
-    """Row condition for respondents OUTSIDE a population.
-
-    `not (q)` alone misses rows where a column of q is empty (pandas NA makes both q and not q
-    false), so a respondent with an empty cell in a population column counts as excluded.
-    """
-    extra = [f"{c}.isna()" for c in query_columns(query, columns)]
-    return " or ".join([f"not ({query})", *extra])
+    """Row condition for respondents OUTSIDE a population (see Filter.excluded_query)."""
+    return filters.parse(query).excluded_query()
 
 
 def build_suites(cb: Codebook, bases: list[Base]) -> dict[str, dict]:

@@ -182,7 +182,8 @@ def _survey_object(ctx: Context):
 
     survey = ctx.out.parent / "survey"
     return Survey.from_bytes(ctx.read(survey / "codebook.yaml"), ctx.read(survey / "survey.csv"),
-                             ctx.read(ctx.project.published), codebook_name=ctx.project.show(ctx.project.codebook))
+                             ctx.read(ctx.project.published), codebook_name=ctx.project.show(ctx.project.codebook),
+                             published_name=ctx.project.show(ctx.project.published))
 
 
 def _run_numbers(ctx: Context) -> None:

@@ -1,7 +1,11 @@
 """Build benchmark: cold build, no-op rebuild and one-chapter edit (median of N runs), peak memory,
 and the same for `quarto render` when Quarto is installed.
 
-    python bench/build_bench.py [--runs 3] [--jobs 1,2]
+    python bench/build_bench.py [--runs 3] [--jobs 1,2] [--baseline PATH]
+
+`--baseline PATH` benchmarks another checkout of the project too (e.g. a `git worktree` of an
+earlier commit), run for run beside this one, and prints the ratios: the same machine, the same
+moment, so the comparison holds on a noisy machine.
 
 Every run works in a fresh copy of the project in a temporary directory (ARENA_ROOT), so the
 real _site/ and .arena-cache/ are never touched. Per run, in order:
@@ -11,7 +15,7 @@ real _site/ and .arena-cache/ are never touched. Per run, in order:
              a data update
   cold       `arena build` again after deleting _site/ and every cached chapter output, Pandoc
              conversion and stamp (kernels start, every chapter executes, every page converts,
-             both PDFs compile); only the validation result is kept
+             both PDFs compile); the build's artifacts (build/artifacts) are kept
   no-op      `arena build` again, nothing changed
   prose edit one sentence appended to the last English chapter (no code touched)
   code edit  one inline expression added to the last English chapter (that chapter re-executes)
@@ -33,12 +37,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 IGNORE = shutil.ignore_patterns(".venv", ".git", "_site", "._site*", ".arena-cache", "__pycache__",
-                                ".pytest_cache", "*.egg-info")
+                                ".pytest_cache", "*.egg-info", "build")
 
 
-def fresh_copy(base: Path, name: str) -> Path:
+def fresh_copy(base: Path, name: str, repo: Path = REPO) -> Path:
     dest = base / name
-    shutil.copytree(REPO, dest, ignore=IGNORE)
+    shutil.copytree(repo, dest, ignore=IGNORE)
     return dest
 
 
@@ -74,11 +78,12 @@ def forget_renders(root: Path) -> None:
     (root / ".arena-cache" / "stamps.json").unlink(missing_ok=True)
 
 
-def bench_arena(base: Path, runs: int, jobs: str) -> dict[str, list[float]]:
+def bench_arena(base: Path, runs: int, jobs: str, repo: Path = REPO,
+                out: dict[str, list[float]] | None = None) -> dict[str, list[float]]:
     env = {"ARENA_BUILD_JOBS": jobs}
-    out: dict[str, list[float]] = {k: [] for k in STEPS}
+    out = out if out is not None else {k: [] for k in STEPS}
     for r in range(runs):
-        root = fresh_copy(base, f"arena-j{jobs}-{r}")
+        root = fresh_copy(base, f"arena-j{jobs}-{repo.name}-{r}-{len(out['nothing'])}", repo)
         out["nothing"].append(timed(arena_cmd(), root, env))
         forget_renders(root)
         out["cold"].append(timed(arena_cmd(), root, env))
@@ -113,6 +118,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--jobs", default="2", help="ARENA_BUILD_JOBS values to compare, e.g. 2,1 (2 = languages in parallel)")
+    ap.add_argument("--baseline", type=Path, help="another checkout to benchmark run for run beside this one")
     args = ap.parse_args()
     runs = max(3, args.runs)
     print(f"arena build benchmark: {runs} runs each, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
@@ -120,7 +126,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="arena-bench-") as tmp:
         base = Path(tmp)
         for jobs in args.jobs.split(","):
-            results[f"embedded (jobs={jobs})"] = bench_arena(base, runs, jobs.strip())
+            if args.baseline:   # alternate: this, baseline, this, baseline, ...
+                mine, theirs = {k: [] for k in STEPS}, {k: [] for k in STEPS}
+                for _ in range(runs):
+                    bench_arena(base, 1, jobs.strip(), REPO, mine)
+                    bench_arena(base, 1, jobs.strip(), args.baseline.resolve(), theirs)
+                results[f"embedded (jobs={jobs})"] = mine
+                results[f"baseline (jobs={jobs})"] = theirs
+            else:
+                results[f"embedded (jobs={jobs})"] = bench_arena(base, runs, jobs.strip())
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if shutil.which("quarto"):
             results["quarto render"] = bench_quarto(base, runs)
@@ -137,6 +151,10 @@ def main() -> int:
             f"{LABELS[k]} {statistics.median(q[k]) / statistics.median(emb[k]):.1f}x" for k in STEPS if k in q))
     else:
         print("quarto: not on PATH, no comparison")
+    if args.baseline:
+        mine, theirs = results[f"embedded (jobs={args.jobs.split(',')[0]})"], results[f"baseline (jobs={args.jobs.split(',')[0]})"]
+        print("this / baseline (median): " + ", ".join(
+            f"{LABELS[k]} {statistics.median(mine[k]) / statistics.median(theirs[k]):.2f}" for k in STEPS))
     for name, res in results.items():
         print(f"raw {name}: " + "; ".join(f"{k}=" + ",".join(f"{v:.2f}" for v in res[k]) for k in res))
     return 0
