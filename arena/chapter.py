@@ -100,6 +100,10 @@ class Report:
     def data_mode(self) -> str:
         return artifact(self.project, "survey", "survey.json")["origin"]
 
+    def data_statement(self) -> str:
+        """Which data this edition shows, in a sentence or two (the project's data mode)."""
+        return words.get(self.lang, f"data.{self.data_mode}")
+
     # -- numbers ---------------------------------------------------------------------------
     def value(self, key: str) -> Value:
         try:

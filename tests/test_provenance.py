@@ -105,6 +105,12 @@ def test_survey_export_with_moved_segments_builds_in_survey_mode(project: Path) 
     # Built from a subdirectory: the project is found upwards.
     proc = arena(project, "build", "--quiet", "--lang", "en", "--format", "html", cwd=project / "chapters" / "en")
     assert proc.returncode == 0, proc.stderr
+    import yaml
+
+    said = yaml.safe_load((REPO / "analysis/words.yaml").read_text(encoding="utf-8"))
+    front = (project / "_site/en/index.html").read_text(encoding="utf-8").replace("\u2019", "'")
+    assert said["data.survey"]["en"].split(".")[0] in front             # the site says which data it shows
+    assert said["data.reconstruction"]["en"].split(":")[0] not in front
     page = (project / "_site/en/chapters/en/04-political-leadership.html").read_text(encoding="utf-8")
     href = re.search(r'download="fig-02\.csv" href="data:text/csv;charset=utf-8,([^"]+)"', page).group(1)
     table = list(csv.DictReader(io.StringIO(urllib.parse.unquote(href))))
