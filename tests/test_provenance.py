@@ -359,3 +359,23 @@ def test_project_import_graph_has_no_cycle() -> None:
     for m in graph:
         if m not in state:
             visit(m, [])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("what, change, executed", [
+    ("chapter prose", lambda r: _append(r / "chapters/en/01-about.qmd", "\nOne more sentence.\n"), False),
+    ("templates", lambda r: _append(r / "arena/render/templates/style.css", "\n/* a comment */\n"), False),
+    ("chapter code", lambda r: _append(r / "chapters/en/01-about.qmd", "\nSays `{python} 'x' + 'y'`.\n"), True),
+])
+def test_render_inputs_rerun_the_render_only(built_project: Path, tmp_path: Path, what, change, executed) -> None:
+    root = copy_project(tmp_path / "explain", built_project, with_outputs=True)
+    change(root)
+    proc = arena(root, "build", "--engine", "embedded", "--quiet", "--explain",
+                 env={"ARENA_ROOT": str(root), "PYTHONPATH": str(root)})
+    assert proc.returncode == 0, proc.stderr
+    lines = [l for l in proc.stderr.splitlines() if l.startswith(("ran ", "kept "))]
+    steps_ran = [l for l in lines if l.startswith("ran ") and "render" not in l]
+    assert not steps_ran, (what, steps_ran)                       # no step reads prose or templates
+    render = [l for l in lines if "render" in l]
+    assert any("en:" in l for l in render), (what, render)
+    assert any(("chapter(s) executed" in l) == executed for l in render if "en:" in l), (what, render)
