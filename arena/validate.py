@@ -26,7 +26,6 @@ import os
 import re
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -39,7 +38,6 @@ from arena import expectations as ex
 if TYPE_CHECKING:   # pandas is imported where it is used: the cached path must stay light
     import pandas as pd
 
-CACHE_VERSION = "1"  # bump when the meaning of a cached result changes
 _INT = re.compile(r"-?[0-9]+")
 _FLOAT = re.compile(r"-?[0-9]*\.[0-9]+|-?[0-9]+\.[0-9]*")
 SHOW_VALUES = 5
