@@ -95,9 +95,13 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--explain", action="store_true", help="list which steps ran and why")
     p.set_defaults(func=_cmd_build)
 
-    from arena import editions
+    p = sub.add_parser("release", help="freeze this edition's numbers into editions/<n>/")
+    p.add_argument("--force", action="store_true", help="overwrite a released edition that differs")
+    p.set_defaults(func=lambda a: __import__("arena.editions", fromlist=["x"]).main_release(a))
 
-    editions.register(sub)
+    p = sub.add_parser("diff", help="numbers and figures that changed since the last released edition")
+    p.add_argument("--since", type=int, help="compare with this edition instead of the last one")
+    p.set_defaults(func=lambda a: __import__("arena.editions", fromlist=["x"]).main_diff(a))
 
     p = sub.add_parser("serve", help="serve _site/ on localhost")
     p.add_argument("--port", type=int, default=8000)

@@ -564,13 +564,3 @@ def main_release(args: argparse.Namespace) -> int:
         print(f"since edition {since}: {len(changes.numbers)} number(s) and {len(changes.figures)} "
               "figure(s) changed (arena diff lists them)")
     return 0
-
-
-def register(sub) -> None:
-    """Add `release` and `diff` to the subcommands of `arena` (an argparse subparsers object)."""
-    p = sub.add_parser("release", help="freeze the current edition's numbers into editions/<number>/")
-    p.add_argument("--force", action="store_true", help="replace an edition already released with different content")
-    p.set_defaults(func=main_release)
-    p = sub.add_parser("diff", help="list the numbers and figures changed since the last released edition")
-    p.add_argument("--since", type=int, help="compare with this released edition (default: the last one)")
-    p.set_defaults(func=main_diff)

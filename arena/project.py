@@ -65,7 +65,8 @@ class Project:
     def load(cls, root: Path) -> "Project":
         path = root / CONFIG_FILE
         try:
-            config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # the no-op build reads it too
+            config = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise ProjectError(f"{path}: cannot be read as YAML: {exc}") from None
         if not isinstance(config, dict):
