@@ -232,7 +232,7 @@ def test_reconstruction_statuses_follow_published_csv(project: Path) -> None:
 # ---------------------------------------------------------------- the step graph
 
 CHANGES = {
-    # input -> (how to change it, the steps that must run again)
+    # input -> (how to change it, the steps that read it)
     "survey data": (lambda r: move_answers(r, "cult_renew", "4", "3", 1), {"survey"}),
     "codebook": (lambda r: _append(r / "data/codebook/codebook.yaml", "\n# a comment\n"), {"survey"}),
     "published.csv": (lambda r: _append(r / "data/published/published.csv", ""), {"numbers"}),
@@ -251,29 +251,74 @@ def _append(path: Path, text: str) -> None:
                                                                    "zz.extra", 1) + "\n"), encoding="utf-8")
 
 
+def _explain(root: Path) -> dict[str, str]:
+    """`python -m arena.steps --explain` (what Quarto's pre-render runs): step -> "ran"/"kept"."""
+    environ = {k: v for k, v in os.environ.items() if k != "ARENA_ROOT"}
+    proc = subprocess.run([sys.executable, "-m", "arena.steps", "--explain"], cwd=root, env=environ,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return {m.group(2): m.group(1) for m in re.finditer(r"^(ran|kept)\s+(\w+)", proc.stdout, re.M)}
+
+
 def test_each_input_reruns_the_steps_that_read_it(project: Path) -> None:
     from arena import steps
     from arena.project import Project
 
-    steps.run_all(Project.load(project))
-    for what, (change, first) in CHANGES.items():
-        saved = tree_hashes(project / "data"), {p: p.read_bytes() for p in project.rglob("*")
-                                                 if p.is_file() and "build" not in p.parts}
+    first = _explain(project)
+    assert set(first.values()) == {"ran"} and set(first) == set(steps.ORDER)
+    assert set(_explain(project).values()) == {"kept"}
+    for what, (change, reran) in CHANGES.items():
+        saved = {p: p.read_bytes() for p in project.rglob("*") if p.is_file() and "build" not in p.parts}
         change(project)
-        graph = steps.Graph(Project.load(project))
-        decided = {name: graph.decide(name) for name in steps.ORDER}
-        ran_first = {n for n in steps.ORDER if decided[n].run}
-        assert first <= ran_first, (what, graph.decisions)
-        assert not ran_first - first, (what, {n: decided[n].reasons for n in ran_first - first})
-        for name in first:
-            assert any(("changed" in r) for r in decided[name].reasons), (what, decided[name].reasons)
-        for path, data in saved[1].items():
+        if what == "survey data":   # a new export, registered as the author would
+            assert arena(project, "import-survey", "data/raw/survey.csv").returncode == 0
+            set_mode(project, "survey")
+        ran = {name for name, how in _explain(project).items() if how == "ran"}
+        # The steps that read the input run, and so does every step whose artifact they change;
+        # none that reads neither.
+        assert reran <= ran, (what, ran)
+        downstream = {n for n in steps.ORDER if any(u in ran for u in steps.STEPS[n].upstream)}
+        assert ran <= reran | downstream | {"manifest"}, (what, ran)
+        for path, data in saved.items():
             path.write_bytes(data)
+        _explain(project)   # back to the original inputs
     # A package version is part of every step's key.
     env = dict(steps.environment(), pandas="0.0-test")
     graph = steps.Graph(Project.load(project), env=env)
     assert all(graph.decide(n).run for n in steps.ORDER)
     assert "environment changed: pandas" in graph.decisions["survey"].reasons[0]
+
+
+def test_quarto_pre_render_makes_the_artifacts(project: Path) -> None:
+    import shlex
+
+    import yaml
+
+    command = yaml.safe_load((project / "_quarto.yml").read_text(encoding="utf-8"))["project"]["pre-render"]
+    argv = shlex.split(command)
+    assert argv[0] == "python"
+    environ = {k: v for k, v in os.environ.items() if k != "ARENA_ROOT"}
+    proc = subprocess.run([sys.executable, *argv[1:]], cwd=project, env=environ, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("numbers/numbers.json", "figures/figures.json", "reconciliation/reconciliation.csv",
+                 "validation/validation.json", "manifest/manifest.json", "changes/changes-da.md"):
+        assert (project / "build/artifacts" / name).is_file(), name
+    manifest = json.loads((project / "build/artifacts/manifest/manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"]["data/raw/survey.csv"] == __import__("hashlib").sha256(
+        (project / "data/raw/survey.csv").read_bytes()).hexdigest()
+    assert manifest["installed"]["pandas"] == __import__("pandas").__version__
+
+
+def test_an_export_with_fewer_respondents_is_valid(project: Path) -> None:
+    header, rows = read_rows(project / "data/raw/survey.csv")
+    write_rows(project / "data/raw/survey.csv", header, rows[:-8])     # eight fewer respondents
+    assert arena(project, "import-survey", "data/raw/survey.csv").returncode == 0
+    set_mode(project, "survey")
+    proc = arena(project, "validate")
+    assert proc.returncode == 0, proc.stderr
+    assert f"{len(rows) - 8} rows" in proc.stdout
+    proc = arena(project, "reconcile", "--strict")
+    assert proc.returncode == 4 and "differs tab1.resp_total" in proc.stderr   # the count is reconciled
 
 
 def test_data_replaced_between_steps_leaves_nothing_stale(tmp_path: Path) -> None:
