@@ -143,7 +143,10 @@ class Figure:
             "var opts=JSON.parse(document.getElementById(id+'-opts').textContent);"
             "el.innerHTML='';el.classList.add('arena-chart-live');"
             "window.vegaEmbed(el,spec,opts).catch(function(e){console.error(e);});}"
-            "if(window.vegaEmbed){go();}else{window.addEventListener('load',go);}"
+            # The bundle is deferred: it has run by DOMContentLoaded (real Quarto inserts it
+            # from a script, which has run by the load event).
+            "function ready(){if(window.vegaEmbed){go();}else{window.addEventListener('load',go);}}"
+            "if(document.readyState==='loading'){document.addEventListener('DOMContentLoaded',ready);}else{ready();}"
             "})();</script>",
         ]
         return "\n".join(parts)

@@ -176,7 +176,9 @@ def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, boo
         toc_html = f'    <nav class="toc-inner"><h2>{words["toc"]}</h2>\n{toc}\n    </nav>'
     head = ""
     if has_chart:
-        head = f'<script src="{off}site_libs/vega/vega-bundle.js"></script>'
+        # ~900 KB: only on pages with a chart, and deferred (the page is read while it loads;
+        # each chart's own script waits for it, see analysis.display.Figure.to_html).
+        head = f'<script src="{off}site_libs/vega/vega-bundle.js" defer></script>'
     num = f'<span class="chapter-number">{page.number}</span>' if page.number else ""
     values = {
         "lang": lang, "other_lang": other_lang, "offset": off,
