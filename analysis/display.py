@@ -192,7 +192,7 @@ class Figure:
             label = words["csv"]
             href = "data:text/csv;charset=utf-8," + urllib.parse.quote(self.table_csv)
             parts.append(
-                f'<p class="arena-chart-download"><a download="{html.escape(self.fig_id, quote=True)}.csv" href="{href}">{label}</a></p>'
+                f'<p class="arena-chart-download" data-pagefind-ignore><a download="{html.escape(self.fig_id, quote=True)}.csv" href="{href}">{label}</a></p>'
             )
         return "\n".join(parts)
 
