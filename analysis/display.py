@@ -167,7 +167,8 @@ class Figure:
             "function draw(){var m=(narrow&&el.clientWidth<min)?narrow:wide;if(m===mode){return;}mode=m;"
             "if(view){view.finalize();}el.innerHTML='';el.classList.add('arena-chart-live');"
             "window.vegaEmbed(el,m,opts).then(function(r){view=r;el.setAttribute('role','img');"
-            "el.setAttribute('aria-label',alt);el.removeAttribute('aria-roledescription');})"
+            "el.setAttribute('aria-label',alt);el.removeAttribute('aria-roledescription');"
+            "el.setAttribute('data-arena-drawn','');})"
             ".catch(function(e){console.error(e);});}"
             "draw();window.addEventListener('resize',function(){clearTimeout(t);t=setTimeout(draw,150);});}"
             # The bundle is deferred: it has run by DOMContentLoaded (real Quarto inserts it
