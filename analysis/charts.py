@@ -49,9 +49,22 @@ SINGLE = "#0072B2"
 NET_PAD = 1.5  # percentage points between a bar's end and its net label
 
 TEXTS = {
-    "da": {"non_substantive": "Ikke relevant / ved ikke"},
-    "en": {"non_substantive": "Not relevant / don't know"},
+    "da": {"non_substantive": "Ikke relevant / ved ikke",
+           # tooltip titles: a reader sees these words, never our field names
+           "tip_item": "Spørgsmål", "tip_answer": "Svar", "tip_share": "Andel", "tip_group": "Gruppe"},
+    "en": {"non_substantive": "Not relevant / don't know",
+           "tip_item": "Question", "tip_answer": "Answer", "tip_share": "Share", "tip_group": "Group"},
 }
+
+# On the website a chart has two layouts: the designed one (at least WIDE_MIN px of container,
+# like the static SVG) and one for narrow screens, with shorter label lines and the container's
+# width, so text keeps its size (12 px) instead of the whole drawing being shrunk.
+WIDE_MIN = {"likert": WIDTH + 20, "bars": 560}
+NARROW_WRAP = {"likert": 40, "bars": 18}
+
+
+def _tip(field: str, title: str) -> alt.Tooltip:
+    return alt.Tooltip(field, title=title)
 
 
 @alt.theme.register("arena", enable=True)
@@ -66,10 +79,14 @@ def arena_theme() -> alt.theme.ThemeConfig:
                       "subtitleFontSize": 12, "subtitleColor": MUTED, "subtitlePadding": 6, "offset": 14},
             "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": TEXT_COLOR, "titleColor": TEXT_COLOR,
                      "titleFontWeight": "normal", "gridColor": "#e6e6e6", "domainColor": "#8c8c8c",
-                     "tickColor": "#8c8c8c", "labelLimit": NO_LIMIT},
+                     "tickColor": "#8c8c8c", "labelLimit": NO_LIMIT, "aria": False},
             "legend": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": TEXT_COLOR, "symbolType": "square",
-                       "orient": "bottom", "direction": "horizontal", "labelLimit": NO_LIMIT},
+                       "orient": "bottom", "direction": "horizontal", "labelLimit": NO_LIMIT, "aria": False},
             "text": {"fontSize": 12, "color": TEXT_COLOR},
+            # Marks, axes and legends stay out of the accessibility tree (otherwise a screen
+            # reader meets a dump of every label and value); the chart is one image whose name
+            # and description are the figure's alternative text (analysis.display).
+            "mark": {"aria": False},
             "bar": {"continuousBandSize": 20},
             "concat": {"spacing": 12},
         },
@@ -232,7 +249,7 @@ def _rows(table: pd.DataFrame, kind: str) -> list[tuple]:
 
 
 def _diverging_segments(table: pd.DataFrame, item_labels: Mapping[str, str],
-                        category_labels: Mapping, lang: str) -> tuple[list[dict], list[dict], list[int]]:
+                        category_labels: Mapping, lang: str, wrap: int = 34) -> tuple[list[dict], list[dict], list[int]]:
     """Segment start/end per item and code: negative codes left of 0, positive right.
 
     With an odd number of substantive codes the middle (neutral) one straddles 0.
@@ -249,7 +266,7 @@ def _diverging_segments(table: pd.DataFrame, item_labels: Mapping[str, str],
     middle = substantive[half] if len(substantive) % 2 else None
     segments, nets = [], []
     for variable, share in shares.items():
-        item = _wrapped(item_labels.get(variable, variable))
+        item = _wrapped(item_labels.get(variable, variable), wrap)
         mid = share.get(middle, 0.0) if middle is not None else 0.0
         if middle is not None:
             segments.append((item, middle, -mid / 2, mid / 2, share[middle]))
@@ -310,7 +327,7 @@ def likert_diverging(
                         legend={"columns": _legend_columns(order, main_width), "direction": "horizontal",
                                 "labelLimit": NO_LIMIT, "orient": "bottom", "symbolLimit": 0, "title": None}),
         order=alt.Order("code:Q"),
-        tooltip=[alt.Tooltip("item:N"), alt.Tooltip("category:N"), alt.Tooltip("value:N")],
+        tooltip=_likert_tooltip(lang),
     )
     zero = _mark(alt.Chart(_values([{"x": 0}])), "rule", color="#333333", strokeWidth=1).encode(x=alt.X("x:Q"))
     net_text = [
@@ -319,14 +336,96 @@ def likert_diverging(
             y=alt.Y("item:N", sort=items), x=alt.X("x:Q"), text=alt.Text("label:N"))
         for side, align in (("left", "right"), ("right", "left"))
     ]
+    narrow = _likert_narrow(table, lang, item_labels, category_labels, show_non_substantive)
     if not show_non_substantive:
-        return _layer(bars, zero, *net_text, width=main_width, height=height, title=_title(title, note))
+        return _with_narrow(_layer(bars, zero, *net_text, width=main_width, height=height,
+                                   title=_title(title, note)), narrow, "likert")
     main = _layer(bars, zero, *net_text, width=main_width, height=height)
     side = _non_substantive_panel(table, items, item_labels, lang, height, category_labels)
     # The spec of `.resolve_scale(y="shared", color="independent").properties(title=...)`, without
     # the two copies (see set_properties).
-    return _hconcat(main, side, spacing=6, title=_title(title, note),
-                    resolve={"scale": {"color": "independent", "y": "shared"}})
+    return _with_narrow(_hconcat(main, side, spacing=6, title=_title(title, note),
+                                 resolve={"scale": {"color": "independent", "y": "shared"}}), narrow, "likert")
+
+
+def _likert_tooltip(lang: str) -> list:
+    t = TEXTS[lang]
+    return [_tip("item:N", t["tip_item"]), _tip("category:N", t["tip_answer"]), _tip("value:N", t["tip_share"])]
+
+
+def _with_narrow(chart: alt.TopLevelMixin, narrow: alt.TopLevelMixin | None, kind: str) -> alt.TopLevelMixin:
+    """Attach the narrow-screen layout to a chart (read by `web_specs`). Kept off Altair's
+    properties (`chart.x = …` would become part of the spec)."""
+    object.__setattr__(chart, "_arena_narrow", (narrow, kind))
+    return chart
+
+
+def web_specs(chart: alt.TopLevelMixin, spec: dict) -> dict:
+    """The chart's layouts for the website, from its static spec (`spec`, as drawn in the SVG).
+
+    {"wide": spec, "narrow": spec or None, "wide_min": px}: the wide layout fills its container
+    where the design allows (`width: "container"` on a single view), the narrow one always does;
+    the page draws the narrow layout when the container is narrower than `wide_min`.
+    """
+    narrow, kind = chart.__dict__.get("_arena_narrow", (None, None))
+    wide = dict(spec)
+    if narrow is None:
+        return {"wide": wide, "narrow": None, "wide_min": 0}
+    if "layer" in wide and isinstance(wide.get("width"), (int, float)):
+        wide.update(width="container", autosize={"type": "fit-x", "contains": "padding"})
+    small = narrow.to_dict(validate=False)
+    small.pop("title", None)
+    if "title" in spec:
+        small["title"] = spec["title"]
+    return {"wide": wide, "narrow": small, "wide_min": WIDE_MIN[kind]}
+
+
+def _likert_narrow(table: pd.DataFrame, lang: str, item_labels: Mapping[str, str], category_labels: Mapping,
+                   show_non_substantive: bool) -> alt.LayerChart:
+    """The diverging bars for a narrow screen: each item's label on its own lines above its bar,
+    the non-substantive share as a line of text under it, the legend on top; as wide as the
+    container (at 390 px a side-by-side label column would leave the bars a hundred pixels)."""
+    seg, nets, substantive = _diverging_segments(table, item_labels, category_labels, lang, NARROW_WRAP["likert"])
+    items = list(dict.fromkeys(row["item"] for row in seg))
+    order = [_category_label(category_labels, c) for c in substantive]
+    palette = DIVERGING.get(len(substantive)) or alt.Undefined
+    reach = max(max(abs(row["x"]) for row in nets) + 20, 50)  # net labels need more room when narrow
+    lines = _line_count(items)
+    bar_h, label_h = 16, 15 * lines
+    ns_h = 15 if show_non_substantive else 0
+    step = 6 + label_h + 4 + bar_h + ns_h + 14
+    # Offsets from the middle of an item's band (where marks on a band scale sit).
+    bar_dy = 6 + label_h + 4 + bar_h / 2 - step / 2
+    y = alt.Y("item:N", sort=items, title=None, axis=None, scale={"paddingInner": 0, "paddingOuter": 0})
+    x = alt.X("x:Q", title=None, axis=None, scale={"domain": [-reach, reach], "nice": False})
+    bars = _mark(alt.Chart(_values(seg)).encode(y=y), "bar", height=bar_h, yOffset=bar_dy).encode(
+        x=alt.X("x_start:Q", title=None, axis=None, scale={"domain": [-reach, reach], "nice": False}),
+        x2=alt.X2("x_end:Q"),
+        color=alt.Color("category:N", sort=order, scale={"domain": order, "range": palette},
+                        legend={"columns": _legend_columns(order, 320), "direction": "horizontal",
+                                "labelLimit": NO_LIMIT, "orient": "top", "symbolLimit": 0, "title": None}),
+        order=alt.Order("code:Q"),
+        tooltip=_likert_tooltip(lang),
+    )
+    heads = [{"item": item} for item in items]
+    label = _mark(alt.Chart(_values(heads)).encode(y=y), "text", align="left", baseline="top",
+                  lineBreak="\n", lineHeight=15, x=0, yOffset=6 - step / 2).encode(text=alt.Text("item:N"))
+    zero = _mark(alt.Chart(_values([{"item": item, "x": 0} for item in items])).encode(y=y), "tick",
+                 orient="vertical", color="#333333", thickness=1, size=bar_h + 6, yOffset=bar_dy).encode(x=x)
+    net_text = [
+        _mark(alt.Chart(_values([row for row in nets if row["side"] == side])).encode(y=y), "text",
+              fontWeight="bold", align=align, baseline="middle", yOffset=bar_dy).encode(x=x, text=alt.Text("label:N"))
+        for side, align in (("left", "right"), ("right", "left"))
+    ]
+    layers = [bars, zero, label, *net_text]
+    if show_non_substantive:
+        name = category_labels.get("non_substantive", TEXTS[lang]["non_substantive"])
+        ns = [{"item": _wrapped(item_labels.get(v, v), NARROW_WRAP["likert"]), "line": f"{name}: {fmt.percent(p, lang)}"}
+              for v, _, p in _rows(table, "non_substantive")]
+        layers.append(_mark(alt.Chart(_values(ns)).encode(y=y), "text", align="left", baseline="top", fontSize=11,
+                            color=MUTED, x=0, yOffset=bar_dy + bar_h / 2 + 3).encode(text=alt.Text("line:N")))
+    return _layer(*layers, width="container", height=step * len(items),
+                  autosize={"type": "fit-x", "contains": "padding"})
 
 
 def _ticks(reach: float) -> list[int]:
@@ -345,7 +444,7 @@ def _non_substantive_panel(table, items, item_labels, lang, height, category_lab
         x=alt.X("percent:Q", title=_wrap(label, 15), scale={"domain": [0, top], "nice": False},
                 axis={"domain": False, "grid": False, "labels": False, "orient": "top", "ticks": False,
                       "titleColor": MUTED, "titleFontSize": 11}),
-        tooltip=[alt.Tooltip("item:N"), alt.Tooltip("value:N")],
+        tooltip=[_tip("item:N", TEXTS[lang]["tip_item"]), _tip("value:N", label)],
     )
     text = _mark(base, "text", align="left", dx=3, color=MUTED).encode(x=alt.X("percent:Q"), text=alt.Text("value:N"))
     return _layer(bar, text, data=_values(data), width=100, height=height)
@@ -373,7 +472,15 @@ def bars(
     """
     _check_aggregated(table)
     lang = _lang(lang)
-    data = [{"label": _wrapped(str(label), 36), "value": value, "text": fmt.percent(value, lang, digits)}
+    wide = _bars(table, lang, value_col, label_col, color_by, color_labels, digits, 36, WIDTH - 300,
+                 _title(title, note))
+    narrow = _bars(table, lang, value_col, label_col, color_by, color_labels, digits, NARROW_WRAP["bars"],
+                   "container", alt.Undefined)
+    return _with_narrow(wide, narrow, "bars")
+
+
+def _bars(table, lang, value_col, label_col, color_by, color_labels, digits, wrap, width, title) -> alt.LayerChart:
+    data = [{"label": _wrapped(str(label), wrap), "value": value, "text": fmt.percent(value, lang, digits)}
             for label, value in zip(table[label_col].tolist(), table[value_col].tolist())]
     largest: dict = {}  # label -> its largest value, labels in table order
     for row in data:
@@ -385,23 +492,30 @@ def bars(
                     "ticks": False})
     x = alt.X("value:Q", title=None, scale={"domain": [0, top * 1.15 + 1], "nice": False}, axis=None)
     encoding = {"y": y, "x": x}
+    t = TEXTS[lang]
+    tooltip = [_tip("label:N", t["tip_answer"]), _tip("text:N", t["tip_share"])]
     if color_by:
         for row, g in zip(data, table[color_by].tolist()):
             row["group"] = str((color_labels or {}).get(g, g))
         groups = list(dict.fromkeys(row["group"] for row in data))
         encoding["yOffset"] = alt.YOffset("group:N", sort=groups)
+        legend = {"direction": "horizontal", "orient": "top", "title": None}
+        if width == "container":   # narrow: the entries on as many lines as a phone needs
+            legend["columns"] = len(groups) if _legend_columns(groups, 300) == len(groups) else 1
         color = alt.Color("group:N", sort=groups, scale={"domain": groups, "range": CATEGORICAL[:len(groups)]},
-                          legend={"direction": "horizontal", "orient": "top", "title": None})
+                          legend=legend)
         step = max(16 * len(groups) + 10, _row_step(order, 0))
+        tooltip.insert(1, _tip("group:N", t["tip_group"]))   # which group a bar belongs to
     else:
         color = alt.ColorValue(SINGLE)  # what alt.value(SINGLE) becomes, without a schema lookup
         step = _row_step(order, 30)
     base = alt.Chart().encode(**encoding)
     bar = _mark(base, "bar", height={"band": 0.85} if color_by else {"band": 0.7}).encode(
-        color=color, tooltip=[alt.Tooltip("label:N"), alt.Tooltip("text:N")])
+        color=color, tooltip=tooltip)
     text = _mark(base, "text", align="left", dx=4, fontSize=11 if color_by else 12).encode(text=alt.Text("text:N"))
     height = step * len(order)
-    return _layer(bar, text, data=_values(data), width=WIDTH - 300, height=height, title=_title(title, note))
+    props = {"autosize": {"type": "fit-x", "contains": "padding"}} if width == "container" else {}
+    return _layer(bar, text, data=_values(data), width=width, height=height, title=title, **props)
 
 
 # ---------------------------------------------------------------- infographic

@@ -41,6 +41,8 @@ def format_locale(lang: str) -> dict:
         loc["percent"] = "\u00a0%"
     return loc
 NUM = ' class="num"'
+DATA_WORDS = {"da": {"table": "Tallene bag figuren", "csv": "Hent data (CSV)", "table_region": "Tabel"},
+              "en": {"table": "The numbers behind the figure", "csv": "Download data (CSV)", "table_region": "Table"}}
 
 
 def current_lang() -> str:
@@ -83,6 +85,8 @@ class Figure:
         table_csv: str | None = None,
         fig_id: str | None = None,
         note: str | None = None,
+        web: dict | None = None,
+        data_html: str | None = None,
     ) -> None:
         if lang not in LANGS:
             raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
@@ -92,6 +96,9 @@ class Figure:
         self.alt_text = alt_text
         self.table_csv = table_csv
         self.note = note
+        # The website's layouts (analysis.charts.web_specs): {"wide", "narrow", "wide_min"}.
+        self.web = web or {"wide": spec, "narrow": None, "wide_min": 0}
+        self.data_html = data_html   # the plotted numbers as a table, under the chart
         digest = hashlib.sha256(script_json(spec).encode()).hexdigest()[:10]
         self.fig_id = fig_id or f"chart-{digest}"
 
@@ -111,10 +118,14 @@ class Figure:
         # Schema validation costs ~0.15 s a chart; the chart builders are validated in tests.
         spec = chart.to_dict(validate=False)
         svg = vlc.vegalite_to_svg(spec, format_locale=format_locale(lang))
-        table_csv = None
+        table_csv = data_html = None
         if table is not None:
             table_csv = frame_to_csv(table)
-        return cls(spec, svg, lang, alt_text, table_csv=table_csv, fig_id=fig_id, note=note)
+            data_html = Table(table).to_html(label=DATA_WORDS[lang]["table"])
+        from analysis import charts   # built the chart, so imported already
+
+        return cls(spec, svg, lang, alt_text, table_csv=table_csv, fig_id=fig_id, note=note,
+                   web=charts.web_specs(chart, spec), data_html=data_html)
 
     # -- Jupyter display -------------------------------------------------------------------
     def _embed_options(self) -> dict:
@@ -129,35 +140,60 @@ class Figure:
         return opts
 
     def to_html(self) -> str:
+        """The static SVG (an image named by the alternative text, focusable: the keyboard reaches
+        every chart), the web layouts and a script that draws the right one with vega-embed
+        (again when the width crosses `wide_min`) and gives the image its name back afterwards:
+        vega-embed would call it "Vega visualization", in English, on every page."""
         el = html.escape(self.element_id, quote=True)
         alt = html.escape(self.alt_text, quote=True)
         static = _strip_xml_prolog(self.svg)
+        wide, narrow = (dict(s, description=self.alt_text) if s else None
+                        for s in (self.web["wide"], self.web["narrow"]))
         parts = [
-            f'<div class="arena-chart" id="{el}" role="img" aria-label="{alt}">{static}</div>',
-            f'<script type="application/json" id="{el}-spec">{script_json(self.spec)}</script>',
+            f'<div class="arena-chart" id="{el}" role="img" aria-label="{alt}" tabindex="0"'
+            f' data-wide-min="{int(self.web["wide_min"])}" data-pagefind-ignore>{static}</div>',
+            f'<script type="application/json" id="{el}-spec">{script_json(wide)}</script>',
+        ]
+        if narrow:
+            parts.append(f'<script type="application/json" id="{el}-spec-narrow">{script_json(narrow)}</script>')
+        parts += [
             f'<script type="application/json" id="{el}-opts">{script_json(self._embed_options())}</script>',
             "<script>(function(){"
             f'var id={script_json(self.element_id)};'
             "function go(){var el=document.getElementById(id);"
-            "var spec=JSON.parse(document.getElementById(id+'-spec').textContent);"
-            "var opts=JSON.parse(document.getElementById(id+'-opts').textContent);"
-            "el.innerHTML='';el.classList.add('arena-chart-live');"
-            "window.vegaEmbed(el,spec,opts).catch(function(e){console.error(e);});}"
-            "if(window.vegaEmbed){go();}else{window.addEventListener('load',go);}"
+            "function get(k){var n=document.getElementById(id+k);return n?JSON.parse(n.textContent):null;}"
+            "var wide=get('-spec'),narrow=get('-spec-narrow'),opts=get('-opts'),mode=null,view=null,t=0;"
+            "var min=+el.getAttribute('data-wide-min')||0,alt=el.getAttribute('aria-label');"
+            "function draw(){var m=(narrow&&el.clientWidth<min)?narrow:wide;if(m===mode){return;}mode=m;"
+            "if(view){view.finalize();}el.innerHTML='';el.classList.add('arena-chart-live');"
+            "window.vegaEmbed(el,m,opts).then(function(r){view=r;el.setAttribute('role','img');"
+            "el.setAttribute('aria-label',alt);el.removeAttribute('aria-roledescription');"
+            "el.setAttribute('data-arena-drawn','');})"
+            ".catch(function(e){console.error(e);});}"
+            "draw();window.addEventListener('resize',function(){clearTimeout(t);t=setTimeout(draw,150);});}"
+            # The bundle is deferred: it has run by DOMContentLoaded (real Quarto inserts it
+            # from a script, which has run by the load event).
+            "function ready(){if(window.vegaEmbed){go();}else{window.addEventListener('load',go);}}"
+            "if(document.readyState==='loading'){document.addEventListener('DOMContentLoaded',ready);}else{ready();}"
             "})();</script>",
         ]
         return "\n".join(parts)
 
     def note_html(self) -> str:
-        """The note and the CSV download, under the chart on the website."""
+        """The note, the numbers behind the chart (a table that opens under it: the keyboard's and
+        the screen reader's way to the data) and the CSV download, under the chart on the website."""
+        words = DATA_WORDS[self.lang]
         parts = []
         if self.note:
             parts.append(f'<p class="arena-figure-note">{_html_text(self.note)}</p>')
+        if self.data_html:
+            parts.append(f'<details class="arena-chart-data" data-pagefind-ignore><summary>{words["table"]}</summary>'
+                         f'{self.data_html}</details>')
         if self.table_csv is not None:
-            label = "Hent data (CSV)" if self.lang == "da" else "Download data (CSV)"
+            label = words["csv"]
             href = "data:text/csv;charset=utf-8," + urllib.parse.quote(self.table_csv)
             parts.append(
-                f'<p class="arena-chart-download"><a download="{html.escape(self.fig_id, quote=True)}.csv" href="{href}">{label}</a></p>'
+                f'<p class="arena-chart-download" data-pagefind-ignore><a download="{html.escape(self.fig_id, quote=True)}.csv" href="{href}">{label}</a></p>'
             )
         return "\n".join(parts)
 
@@ -224,10 +260,15 @@ class Table:
         """Columns where every cell is a number: right-aligned in both formats."""
         return [rows != [] and all(self._numeric(r[i]) for r in rows) for i in range(len(head))]
 
-    def to_html(self) -> str:
+    def to_html(self, label: str | None = None) -> str:
+        """The table in a region of its own: focusable and named (by `label`, else the caption;
+        a table with neither is named after the heading above it by arena.render.html), so a
+        keyboard can scroll a table wider than the screen."""
         head, rows = self._cells()
         numeric = self._numeric_columns(head, rows)
-        out = ['<div class="arena-table-wrap"><table class="arena-table">']
+        name = label or self.caption
+        named = f' aria-label="{html.escape(name, quote=True)}"' if name else ""
+        out = [f'<div class="arena-table-wrap" role="region" tabindex="0"{named}><table class="arena-table">']
         if self.caption:
             out.append(f"<caption>{_html_text(self.caption)}</caption>")
         out.append("<thead><tr>" + "".join(

@@ -537,6 +537,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(text, encoding="utf-8")
         vendor.install_assets(out_dir, cache_dir, vega=any_chart)
+        vendor.search_index(out_dir, lang)   # Pagefind: the language's offline search index
         rep.step(f"{lang}: html", time.perf_counter() - t, f"{len(pages)} pages")
 
     # 6. PDF ----------------------------------------------------------------------------

@@ -36,7 +36,14 @@ def copy_project(dest: Path, src: Path = REPO, with_outputs: bool = False) -> Pa
 
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the project with both languages built (HTML + PDF) by the embedded renderer."""
+    """A copy of the project with both languages built (HTML + PDF) by the embedded renderer.
+
+    ARENA_TEST_BUILT=<project dir> uses a project already built there instead (quicker when
+    working on the browser tests; the tests only read its `_site/`)."""
+    given = os.environ.get("ARENA_TEST_BUILT")
+    if given:
+        assert (Path(given) / "_site" / "index.html").exists(), f"ARENA_TEST_BUILT={given}: no _site/ built there"
+        return Path(given)
     root = copy_project(tmp_path_factory.mktemp("built") / "arena")
     proc = run_build(root, "--engine", "embedded", "--quiet")
     assert proc.returncode == 0, proc.stderr

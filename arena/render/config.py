@@ -19,6 +19,9 @@ WORDS: dict[str, dict[str, str]] = {
         "callout-note": "Bemærk", "callout-tip": "Tip", "callout-warning": "Advarsel",
         "callout-important": "Vigtigt", "callout-caution": "Forsigtig",
         "footnotes": "Fodnoter", "skip": "Gå til indholdet", "menu": "Menu",
+        "search": "Søg", "search_placeholder": "Søg i rapporten", "search_one": "1 resultat",
+        "search_many": "{n} resultater", "search_none": "Ingen resultater for «{q}»",
+        "search_offline": "Søgningen virker, når siderne hentes fra en webserver (fx arena serve), ikke fra filer.",
     },
     "en": {
         "language_name": "English", "fig": "Figure", "tbl": "Table", "chapter": "Chapter",
@@ -27,6 +30,9 @@ WORDS: dict[str, dict[str, str]] = {
         "callout-note": "Note", "callout-tip": "Tip", "callout-warning": "Warning",
         "callout-important": "Important", "callout-caution": "Caution",
         "footnotes": "Footnotes", "skip": "Skip to content", "menu": "Menu",
+        "search": "Search", "search_placeholder": "Search the report", "search_one": "1 result",
+        "search_many": "{n} results", "search_none": "No results for “{q}”",
+        "search_offline": "Search works when the pages come from a web server (e.g. arena serve), not from files.",
     },
 }
 

@@ -152,11 +152,35 @@ def inline_md(text: str) -> str:
     return re.sub(r"\*(.+?)\*", r"<em>\1</em>", out)
 
 
+_HEADING_OR_REGION = None
+
+
+def name_table_regions(body: str, fallback: str) -> str:
+    """A table region without a name (`analysis.display.Table` without label or caption) is
+    named after the heading above it: a scrollable region must be named for assistive technology."""
+    import re
+
+    global _HEADING_OR_REGION
+    if _HEADING_OR_REGION is None:
+        _HEADING_OR_REGION = re.compile(r'<h[1-6][^>]*>(.*?)</h[1-6]>|<div class="arena-table-wrap" role="region" tabindex="0">', re.S)
+    last = fallback
+
+    def sub(m: "re.Match[str]") -> str:
+        nonlocal last
+        if m.group(1) is not None:
+            last = html.unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip()
+            return m.group(0)
+        return m.group(0)[:-1] + f' aria-label="{html.escape(last, quote=True)}">'
+
+    return _HEADING_OR_REGION.sub(sub, body)
+
+
 def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, book_title: str,
               page: Page, pages: list[Page], other_href: str, pdf_name: str,
               toc: str, body: str, has_chart: bool) -> str:
     off = offset_of(page.href)
     idx = pages.index(page)
+    body = name_table_regions(body, page.title)
     side = []
     for p in pages:
         num = f'<span class="chapter-number">{p.number}</span> ' if p.number else ""
@@ -176,7 +200,9 @@ def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, boo
         toc_html = f'    <nav class="toc-inner"><h2>{words["toc"]}</h2>\n{toc}\n    </nav>'
     head = ""
     if has_chart:
-        head = f'<script src="{off}site_libs/vega/vega-bundle.js"></script>'
+        # ~900 KB: only on pages with a chart, and deferred (the page is read while it loads;
+        # each chart's own script waits for it, see analysis.display.Figure.to_html).
+        head = f'<script src="{off}site_libs/vega/vega-bundle.js" defer></script>'
     num = f'<span class="chapter-number">{page.number}</span>' if page.number else ""
     values = {
         "lang": lang, "other_lang": other_lang, "offset": off,

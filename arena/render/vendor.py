@@ -15,6 +15,8 @@ import threading
 from importlib import metadata
 from pathlib import Path
 
+from arena.render.search import index_language as search_index   # noqa: F401 (build.py calls it)
+
 TEMPLATES = Path(__file__).parent / "templates"
 BUNDLE_REL = Path("site_libs/vega/vega-bundle.js")
 STYLE_REL = Path("site_libs/arena/style.css")

@@ -7,6 +7,9 @@ arena.lua: the Quarto features this book uses, for plain Pandoc (embedded render
   * `@fig-…` / `@tbl-…` / `@sec-…` references become links with the per-language word;
     Pandoc alone would read them as citations (and Typst would fail without a bibliography)
   * `::: {.callout-note}` (and tip/warning/important/caution) become styled boxes
+  * links to a chapter's `.qmd` become links to its page (HTML) or to its heading in the
+    document (Typst, like Quarto); in Typst every other relative link becomes plain text, since
+    a downloaded PDF has no site next to it
 
 Numbers come from the book-wide index built by the Python side, passed per document by
 `batch.lua` (this file is a module: `require`d there, one call of `filters(...)` per document):
@@ -154,8 +157,46 @@ return function(xref, FORMAT, warn)
     return out
   end
 
+  -- The chapter a `.qmd` link points to, by file name (unique in a language): its entry in the
+  -- index (every chapter's title carries a `sec-` id, so each one is there).
+  local function chapter_ref(target)
+    local base = target:match("([^/]+)%.qmd$")
+    if not base then return nil end
+    for _, r in pairs(xref.refs) do
+      if r.kind == "sec" and r.page and r.page:match("([^/]+)%.html$") == base then return r end
+    end
+    return nil
+  end
+
+  local function Link(link)
+    local target = link.target
+    if target:match("^%a[%w+.-]*:") or target:match("^//") then return nil end   -- http:, mailto: …
+    if target:sub(1, 1) == "#" then return nil end
+    local path, frag = target:match("^([^#]*)#?(.*)$")
+    if path:match("%.qmd$") then
+      local ref = chapter_ref(path)
+      if not ref then
+        warn("link to " .. target .. ": no chapter of this language has that file name")
+        return nil
+      end
+      if is_typst then
+        link.target = "#" .. (frag ~= "" and frag or ref.anchor)
+      else
+        local page = ref.href:match("^([^#]*)")   -- "" when the chapter is this page
+        if frag ~= "" then
+          link.target = page .. "#" .. frag
+        else
+          link.target = page ~= "" and page or ("#" .. ref.anchor)
+        end
+      end
+      return link
+    end
+    if is_typst then return link.content end   -- a relative link means nothing in a downloaded PDF
+    return nil
+  end
+
   return {
     { Div = Div },
-    { Figure = Figure, Cite = Cite },
+    { Figure = Figure, Cite = Cite, Link = Link },
   }
 end
