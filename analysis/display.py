@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import html
 import io
-import json
 import os
 import re
 import urllib.parse
 from typing import Any
+
+# The escaping lives in analysis.escape; the old names stay importable from here.
+from analysis.escape import csv_cell as csv_safe
+from analysis.escape import html_attr, html_text, script_json, typst_text  # noqa: F401
 
 LANGS = ("da", "en")
 _VEGA_LOCALE = {"da": "da-DK", "en": "en-US"}
@@ -52,19 +54,6 @@ def current_lang() -> str:
         if prof.strip() in LANGS:
             return prof.strip()
     return "da"
-
-
-def script_json(obj: Any) -> str:
-    """JSON safe to place inside a <script> element (no `</script>`, no `<!--`)."""
-    text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def csv_safe(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in CSV downloads (OWASP CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _strip_xml_prolog(svg: str) -> str:
@@ -129,8 +118,8 @@ class Figure:
         return opts
 
     def to_html(self) -> str:
-        el = html.escape(self.element_id, quote=True)
-        alt = html.escape(self.alt_text, quote=True)
+        el = html_attr(self.element_id)
+        alt = html_attr(self.alt_text)
         static = _strip_xml_prolog(self.svg)
         parts = [
             f'<div class="arena-chart" id="{el}" role="img" aria-label="{alt}">{static}</div>',
@@ -157,7 +146,7 @@ class Figure:
             label = "Hent data (CSV)" if self.lang == "da" else "Download data (CSV)"
             href = "data:text/csv;charset=utf-8," + urllib.parse.quote(self.table_csv)
             parts.append(
-                f'<p class="arena-chart-download"><a download="{html.escape(self.fig_id, quote=True)}.csv" href="{href}">{label}</a></p>'
+                f'<p class="arena-chart-download"><a download="{html_attr(self.fig_id)}.csv" href="{href}">{label}</a></p>'
             )
         return "\n".join(parts)
 
@@ -190,12 +179,12 @@ class Figure:
 
 
 def frame_to_csv(frame: Any) -> str:
-    """A small aggregated DataFrame as CSV text, formula-safe."""
+    """A small DataFrame as CSV text, formula-safe (missing values empty, as in pandas)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([csv_safe(str(c)) for c in frame.columns])
     for row in frame.itertuples(index=False):
-        writer.writerow([csv_safe(v) for v in row])
+        writer.writerow(["" if v is None or (isinstance(v, float) and v != v) else csv_safe(v) for v in row])
     return out.getvalue()
 
 
@@ -276,17 +265,7 @@ class Table:
 
 def _html_text(text: str) -> str:
     # An apostrophe in the data is typographic in print (Typst) and should be so here too.
-    return html.escape(text.replace("'", "\u2019"))
-
-
-_TYPST_MARKUP = re.compile(r"([\\#\[\]*_`$<>@~/=+\-])")
-
-
-def typst_text(text: str) -> str:
-    """Plain text as Typst markup: each character Typst gives a meaning is escaped. Quotes are
-    left to Typst, which sets them typographically, as Pandoc's `smart` extension would."""
-    out = _TYPST_MARKUP.sub(r"\\\1", text.replace("\n", " "))
-    return re.sub(r"^(\d+)\.", r"\1\\.", out)  # "1." at the start would begin a numbered list
+    return html_text(text.replace("'", "\u2019"))
 
 
 def raw_markdown(fmt: str, text: str) -> str:

@@ -250,10 +250,12 @@ class Report:
         return f"{verdict} ({words[v.test or 'chi2']}, {fmt.p_value(v.p, self.lang)})"
 
     def fact(self, key: str) -> str:
-        """A number from another study (data/context/facts.csv), formatted for the language."""
+        """A number from another study (data/context/facts.csv), formatted for the language, as
+        Markdown: a chapter puts it into its text, and a `text` fact is data, never markup."""
         from analysis import context
+        from analysis.escape import md_text
 
-        return context.format_fact(key, self.lang, self.root)
+        return md_text(context.format_fact(key, self.lang, self.root))
 
     # -- figures ---------------------------------------------------------------------------
     def figure(self, fig_id: str):

@@ -5,13 +5,14 @@ that is not documented as a source inconsistency).
 """
 from __future__ import annotations
 
-import html
 import sys
 from pathlib import Path
 
+from analysis.escape import html_attr
+
 
 def write_html(table, path: Path, counts: dict[str, int]) -> None:
-    e = html.escape
+    e = html_attr   # cells and the class attribute alike
     rows = "".join(
         f"<tr class=\"{e(r.status.replace(' ', '-'))}\"><td><code>{e(r.claim_id)}</code></td><td>{e(r.figure or '')}</td>"
         f"<td>{e(r.source)}</td><td>{e(str(r.printed))}</td><td>{e(str(r.published_value))}</td>"
@@ -38,7 +39,9 @@ def main(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     table = reconcile.reconcile()
     counts = reconcile.summary(table)
-    table.to_csv(out / "reconciliation.csv", index=False, lineterminator="\n")
+    from analysis.display import frame_to_csv
+
+    (out / "reconciliation.csv").write_text(frame_to_csv(table), encoding="utf-8")   # formula-guarded
     write_html(table, out / "reconciliation.html", counts)
     print(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; wrote {out / 'reconciliation.csv'}")
     if counts["MISMATCH"]:
