@@ -1,12 +1,12 @@
 """Tables for the appendices: codebook, figure tables, reconciliation, data validation."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import fmt, words
+from analysis.escape import html_attr, html_text, md_code, md_text
 from analysis.tables import SMALL_BASE, SMALL_CELL  # noqa: F401  (the chapters quote the thresholds)
 
 # `r` below is the chapters' Report (arena/chapter.py): the artifacts, read for one language.
@@ -82,13 +82,8 @@ def figure_table_markdown(r, fig_id: str) -> str:
     from analysis.display import Table
 
     shared, table = figure_table(r, fig_id)
-    lead = f"*{_head(r.lang, 'figtable')['item']}:* {_md_text(shared)}\n\n" if shared else ""
+    lead = f"*{_head(r.lang, 'figtable')['item']}:* {md_text(shared)}\n\n" if shared else ""
     return lead + Table(table).to_markdown()
-
-
-def _md_text(text: str) -> str:
-    """Data text placed in Markdown: characters Markdown would act on are escaped."""
-    return re.sub(r"([\\`*_{}\[\]<>#|$@~^])", r"\\\1", text)
 
 
 def _first_of_run(values: list, within: list | None = None) -> list[str]:
@@ -126,8 +121,8 @@ def inconsistencies_markdown(r) -> str:
             continue
         lines = n["source"].replace("001_59fcf0b10ba7b2e6.txt:", "")
         line_word, printed_word = ("linje", "trykt") if r.lang == "da" else ("line", "printed")
-        items.append(f"- **`{n['key']}`** ({line_word} {lines}; {printed_word} «{_md_text(n['printed'])}»): "
-                     f"{_md_text(n['explanation_' + r.lang])}")
+        items.append(f"- **{md_code(n['key'])}** ({line_word} {lines}; {printed_word} «{md_text(n['printed'])}»): "
+                     f"{md_text(n['explanation_' + r.lang])}")
     return "\n".join(items)
 
 
@@ -152,19 +147,23 @@ def validation_summary(result, lang: str) -> pd.DataFrame:
 
 
 class Download:
-    """A download link shown on the website only (the PDF cannot carry the file)."""
+    """A download link shown on the website only (the PDF cannot carry the file). Given a
+    DataFrame, the file is its CSV with spreadsheet formulas neutralised."""
 
-    def __init__(self, text: str, filename: str, label: str, mime: str = "text/csv"):
+    def __init__(self, text: "str | pd.DataFrame", filename: str, label: str, mime: str = "text/csv"):
+        if not isinstance(text, str):
+            from analysis.display import frame_to_csv
+
+            text = frame_to_csv(text)
         self.text, self.filename, self.label, self.mime = text, filename, label, mime
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        import html
         import urllib.parse
 
-        href = f"data:{self.mime};charset=utf-8,{urllib.parse.quote(self.text)}"
+        href = f"data:{html_attr(self.mime)};charset=utf-8,{urllib.parse.quote(self.text)}"
         # No text/plain: the PDF takes the (empty) Markdown and shows nothing.
-        return {"text/html": f'<p class="arena-download"><a download="{html.escape(self.filename)}" '
-                             f'href="{href}">{html.escape(self.label)}</a></p>',
+        return {"text/html": f'<p class="arena-download"><a download="{html_attr(self.filename)}" '
+                             f'href="{href}">{html_text(self.label)}</a></p>',
                 "text/markdown": ""}
 
     def __repr__(self) -> str:

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import html
 import io
-import json
 import os
 import re
 import urllib.parse
 from typing import Any
+
+# The escaping lives in analysis.escape; the old names stay importable from here.
+from analysis.escape import csv_cell as csv_safe
+from analysis.escape import html_attr, html_text, script_json, typst_text  # noqa: F401
 
 LANGS = ("da", "en")
 _VEGA_LOCALE = {"da": "da-DK", "en": "en-US"}
@@ -54,19 +56,6 @@ def current_lang() -> str:
         if prof.strip() in LANGS:
             return prof.strip()
     return "da"
-
-
-def script_json(obj: Any) -> str:
-    """JSON safe to place inside a <script> element (no `</script>`, no `<!--`)."""
-    text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def csv_safe(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in CSV downloads (OWASP CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _strip_xml_prolog(svg: str) -> str:
@@ -144,8 +133,8 @@ class Figure:
         every chart), the web layouts and a script that draws the right one with vega-embed
         (again when the width crosses `wide_min`) and gives the image its name back afterwards:
         vega-embed would call it "Vega visualization", in English, on every page."""
-        el = html.escape(self.element_id, quote=True)
-        alt = html.escape(self.alt_text, quote=True)
+        el = html_attr(self.element_id)
+        alt = html_attr(self.alt_text)
         static = _strip_xml_prolog(self.svg)
         wide, narrow = (dict(s, description=self.alt_text) if s else None
                         for s in (self.web["wide"], self.web["narrow"]))
@@ -193,7 +182,7 @@ class Figure:
             label = words["csv"]
             href = "data:text/csv;charset=utf-8," + urllib.parse.quote(self.table_csv)
             parts.append(
-                f'<p class="arena-chart-download" data-pagefind-ignore><a download="{html.escape(self.fig_id, quote=True)}.csv" href="{href}">{label}</a></p>'
+                f'<p class="arena-chart-download" data-pagefind-ignore><a download="{html_attr(self.fig_id)}.csv" href="{href}">{label}</a></p>'
             )
         return "\n".join(parts)
 
@@ -226,13 +215,12 @@ class Figure:
 
 
 def frame_to_csv(frame: Any) -> str:
-    """A small aggregated DataFrame as CSV text, formula-safe."""
+    """A small DataFrame as CSV text, formula-safe (missing values empty, as in pandas)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([csv_safe(str(c)) for c in frame.columns])
     for row in frame.itertuples(index=False):
-        # A missing value (a suppressed share) is an empty cell, never "nan".
-        writer.writerow([csv_safe("" if v is None or (isinstance(v, float) and v != v) else v) for v in row])
+        writer.writerow(["" if v is None or (isinstance(v, float) and v != v) else csv_safe(v) for v in row])
     return out.getvalue()
 
 
@@ -267,7 +255,7 @@ class Table:
         head, rows = self._cells()
         numeric = self._numeric_columns(head, rows)
         name = label or self.caption
-        named = f' aria-label="{html.escape(name, quote=True)}"' if name else ""
+        named = f' aria-label="{html_attr(name)}"' if name else ""
         out = [f'<div class="arena-table-wrap" role="region" tabindex="0"{named}><table class="arena-table">']
         if self.caption:
             out.append(f"<caption>{_html_text(self.caption)}</caption>")
@@ -318,17 +306,7 @@ class Table:
 
 def _html_text(text: str) -> str:
     # An apostrophe in the data is typographic in print (Typst) and should be so here too.
-    return html.escape(text.replace("'", "\u2019"))
-
-
-_TYPST_MARKUP = re.compile(r"([\\#\[\]*_`$<>@~/=+\-])")
-
-
-def typst_text(text: str) -> str:
-    """Plain text as Typst markup: each character Typst gives a meaning is escaped. Quotes are
-    left to Typst, which sets them typographically, as Pandoc's `smart` extension would."""
-    out = _TYPST_MARKUP.sub(r"\\\1", text.replace("\n", " "))
-    return re.sub(r"^(\d+)\.", r"\1\\.", out)  # "1." at the start would begin a numbered list
+    return html_text(text.replace("'", "\u2019"))
 
 
 def raw_markdown(fmt: str, text: str) -> str:

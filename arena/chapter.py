@@ -142,12 +142,14 @@ class Report:
                f"{fmt.p_value(v['p'], self.lang)})"
 
     def fact(self, key: str) -> str:
-        """A number from another study (data/context/facts.csv), formatted for the language."""
+        """A number from another study (data/context/facts.csv), formatted for the language, as
+        Markdown: a chapter puts it into its text, and a `text` fact is data, never markup."""
         from analysis import context
+        from analysis.escape import md_text
 
         facts = artifact(self.project, "numbers", "facts.json")
         try:
-            return context.format_row(facts[key], self.lang)
+            return md_text(context.format_row(facts[key], self.lang))
         except KeyError:
             raise KeyError(f"no fact with key {key!r} in data/context/facts.csv") from None
 

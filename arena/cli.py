@@ -61,6 +61,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return serve.main(args)
 
 
+def _port(text: str) -> int:
+    """--port: 0-65535 (0 lets the system pick a free port); anything else is a usage error."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arena", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,7 +115,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=lambda a: __import__("arena.editions", fromlist=["x"]).main_diff(a))
 
     p = sub.add_parser("serve", help="serve _site/ on localhost")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine only)")
     p.set_defaults(func=_cmd_serve)
     return parser
 

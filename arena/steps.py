@@ -240,7 +240,9 @@ def _run_reconciliation(ctx: Context) -> None:
     numbers = json.loads(ctx.read(ctx.out.parent / "numbers" / "numbers.json"))
     figures = json.loads(ctx.read(ctx.out.parent / "figures" / "figures.json"))
     table = reconcile.reconcile(numbers, figures)
-    ctx.write("reconciliation.csv", table.to_csv(index=False, lineterminator="\n"))
+    from analysis.display import frame_to_csv
+
+    ctx.write("reconciliation.csv", frame_to_csv(table))   # formula-guarded: it is downloaded
     ctx.write_json("summary.json", reconcile.summary(table))
 
 

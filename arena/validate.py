@@ -19,7 +19,6 @@ import argparse
 import csv
 import difflib
 import hashlib
-import html
 import io
 import json
 import os
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Callable
 
 from analysis.codebook import Codebook, CodebookError
 from analysis.codebook import load as load_codebook
+from analysis.escape import html_attr
 from arena import expectations as ex
 
 if TYPE_CHECKING:   # pandas is imported where it is used: the cached path must stay light
@@ -454,7 +454,7 @@ def write_report(result: ValidationResult, html_path: Path) -> None:
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.with_suffix(".json").write_text(json.dumps(asdict(result), indent=1, ensure_ascii=False) + "\n",
                                               encoding="utf-8")
-    e = html.escape
+    e = html_attr   # cells and attributes alike
     rows = []
     for r in result.results:
         ok = "passed" if r["success"] else "FAILED"

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Callable
 
+from analysis.escape import html_attr, typst_string
 from arena.render.qmd import INLINE, Cell, Document, Markdown
 
 FIG_ATTR = re.compile(r"\{#((?:fig|tbl)-[\w-]+)[^}]*\}")
@@ -59,7 +59,7 @@ def _svg_typst(svg: str, path: str, alt: str) -> str:
     if m:
         pt = float(m.group(1)) * 0.75
         width = ", width: 100%" if pt > MAX_WIDTH_PT else f", width: {pt:.1f}pt"
-    return raw_block("typst", f"#align(center, image({json.dumps(path)}{width}, alt: {json.dumps(alt)}))")
+    return raw_block("typst", f"#align(center, image({typst_string(path)}{width}, alt: {typst_string(alt)}))")
 
 
 def _output_blocks(out: dict, fmt: str, asis: bool, warning: bool,
@@ -86,7 +86,7 @@ def _output_blocks(out: dict, fmt: str, asis: bool, warning: bool,
         if "image/svg+xml" in data:
             return [raw_block("html", f'<div class="cell-output-display">{data["image/svg+xml"]}</div>')]
         if "image/png" in data:
-            return [raw_block("html", f'<img src="data:image/png;base64,{data["image/png"]}" alt="{_attr(alt)}">')]
+            return [raw_block("html", f'<img src="data:image/png;base64,{data["image/png"]}" alt="{html_attr(alt)}">')]
     else:
         if "image/svg+xml" in data:
             svg = data["image/svg+xml"]
@@ -94,7 +94,7 @@ def _output_blocks(out: dict, fmt: str, asis: bool, warning: bool,
             return [_svg_typst(svg, path, alt)]
         if "image/png" in data:
             path = write_file("png", base64.b64decode(data["image/png"]))
-            return [raw_block("typst", f"#align(center, image({json.dumps(path)}, alt: {json.dumps(alt)}))")]
+            return [raw_block("typst", f"#align(center, image({typst_string(path)}, alt: {typst_string(alt)}))")]
         if "text/markdown" in data:
             return [data["text/markdown"]]
         if "text/html" in data and "text/plain" not in data:
@@ -112,10 +112,6 @@ def _plain_asis(text: str) -> str:
         return value if isinstance(value, str) else text
     except (ValueError, SyntaxError):
         return text
-
-
-def _attr(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
 def _piece_blocks(doc: Document, result: dict, fmt: str, defaults: dict,

@@ -9,10 +9,10 @@ the PDF is byte-identical from build to build and machine to machine.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from pathlib import Path
 
+from analysis.escape import typst_string
 from arena.render.html import TEMPLATES, fill
 
 MONTHS = {
@@ -43,10 +43,6 @@ def book_date(value: object) -> dt.date:
 def long_date(day: dt.date, lang: str) -> str:
     month = MONTHS[lang][day.month - 1]
     return f"{day.day}. {month} {day.year}" if lang == "da" else f"{day.day} {month} {day.year}"
-
-
-def typst_string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
 
 
 def build_pdf(*, lang: str, words: dict, book: dict, chapters_typst: list[str], workdir: Path,
