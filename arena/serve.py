@@ -35,9 +35,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 def main(args: argparse.Namespace) -> int:
-    from arena.project import Project
+    from arena.project import Project, ProjectError
 
-    site = Project.find().site
+    try:
+        site = Project.find().site
+    except ProjectError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if not (site / "index.html").exists():
         print(f"error: {site} has no index.html; run `arena build` first", file=sys.stderr)
         return 1

@@ -505,14 +505,14 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if "--explain" in (argv or sys.argv[1:]):
+        print(graph.explain())
     result = json.loads((graph.folder("validation") / "validation.json").read_text(encoding="utf-8"))
     if not result["ok"]:
         for problem in result["problems"]:
             print(problem, file=sys.stderr)
         print(f"{result['raw']}: validation FAILED; nothing is built", file=sys.stderr)
         return 1
-    if "--explain" in (argv or sys.argv[1:]):
-        print(graph.explain())
     return 0
 
 

@@ -251,12 +251,12 @@ def _append(path: Path, text: str) -> None:
                                                                    "zz.extra", 1) + "\n"), encoding="utf-8")
 
 
-def _explain(root: Path) -> dict[str, str]:
+def _explain(root: Path, valid: bool = True) -> dict[str, str]:
     """`python -m arena.steps --explain` (what Quarto's pre-render runs): step -> "ran"/"kept"."""
     environ = {k: v for k, v in os.environ.items() if k != "ARENA_ROOT"}
     proc = subprocess.run([sys.executable, "-m", "arena.steps", "--explain"], cwd=root, env=environ,
                           capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == (0 if valid else 1), proc.stderr
     return {m.group(2): m.group(1) for m in re.finditer(r"^(ran|kept)\s+(\w+)", proc.stdout, re.M)}
 
 
@@ -273,7 +273,8 @@ def test_each_input_reruns_the_steps_that_read_it(project: Path) -> None:
         if what == "survey data":   # a new export, registered as the author would
             assert arena(project, "import-survey", "data/raw/survey.csv").returncode == 0
             set_mode(project, "survey")
-        ran = {name for name, how in _explain(project).items() if how == "ran"}
+        # A hand-edited suite no longer matches the codebook: validation runs and says so.
+        ran = {name for name, how in _explain(project, valid=what != "expectations").items() if how == "ran"}
         # The steps that read the input run, and so does every step whose artifact they change;
         # none that reads neither.
         assert reran <= ran, (what, ran)
@@ -286,7 +287,7 @@ def test_each_input_reruns_the_steps_that_read_it(project: Path) -> None:
     env = dict(steps.environment(), pandas="0.0-test")
     graph = steps.Graph(Project.load(project), env=env)
     assert all(graph.decide(n).run for n in steps.ORDER)
-    assert "environment changed: pandas" in graph.decisions["survey"].reasons[0]
+    assert any(r.startswith("environment changed: pandas") for r in graph.decisions["survey"].reasons)
 
 
 def test_quarto_pre_render_makes_the_artifacts(project: Path) -> None:

@@ -25,6 +25,7 @@ def site_root(tmp_path: Path) -> Path:
     (site / "index.html").write_text("<p>root</p>", encoding="utf-8")
     (site / "with-index" / "index.html").write_text("<p>inner page</p>", encoding="utf-8")
     (site / "no-index" / "secret-name.txt").write_text("data", encoding="utf-8")
+    (tmp_path / "_quarto.yml").write_text("project:\n  type: book\n", encoding="utf-8")
     return tmp_path
 
 
