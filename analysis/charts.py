@@ -248,8 +248,40 @@ def _rows(table: pd.DataFrame, kind: str) -> list[tuple]:
     return [row[1:] for row in zip(*columns) if row[0] == kind]
 
 
+# Values the source does not print (the reconstruction assumed them) are drawn light with a
+# dashed outline and carry no value label: not told apart by colour alone.
+ASSUMED_OPACITY = 0.3
+
+
+def _assumed_style() -> dict:
+    cond = "datum.assumed"
+    return {"fillOpacity": {"condition": {"test": cond, "value": ASSUMED_OPACITY}, "value": 1},
+            "strokeDash": {"condition": {"test": cond, "value": [3, 2]}, "value": [1, 0]},
+            "stroke": {"condition": {"test": cond, "value": "#3b4650"}, "value": None},
+            "strokeWidth": {"condition": {"test": cond, "value": 1}, "value": 0}}
+
+
+def _assumed_cells(table: pd.DataFrame, net_codes: Mapping | None) -> tuple[set, dict]:
+    """({(variable, code)} of assumed segments, {(variable, frozenset(codes)): assumed} of nets)."""
+    if "assumed" not in table:
+        return set(), {}
+    rows = list(zip(table["kind"].tolist(), table["variable"].tolist(), table["code"].tolist(),
+                    table["category"].tolist(), table["assumed"].tolist()))
+    segments = {(v, int(c)) for k, v, c, _, a in rows if k == "substantive" and a}
+    nets = {(v, frozenset(net_codes[cat])): bool(a) for k, v, _, cat, a in rows
+            if k == "net" and net_codes and cat in net_codes}
+    return segments, nets
+
+
+def likert_assumed_count(rows: list[dict], net_codes: Mapping | None) -> int:
+    """How many values a Likert chart from these rows draws as assumed: segments and net labels."""
+    seg, nets, _ = _diverging_segments(pd.DataFrame(rows), {}, {}, "en", net_codes=net_codes)
+    return sum(r["assumed"] for r in seg) + sum(n["assumed"] for n in nets)
+
+
 def _diverging_segments(table: pd.DataFrame, item_labels: Mapping[str, str],
-                        category_labels: Mapping, lang: str, wrap: int = 34) -> tuple[list[dict], list[dict], list[int]]:
+                        category_labels: Mapping, lang: str, wrap: int = 34,
+                        net_codes: Mapping | None = None) -> tuple[list[dict], list[dict], list[int]]:
     """Segment start/end per item and code: negative codes left of 0, positive right.
 
     With an odd number of substantive codes the middle (neutral) one straddles 0.
@@ -264,9 +296,12 @@ def _diverging_segments(table: pd.DataFrame, item_labels: Mapping[str, str],
     left = substantive[:half][::-1]  # from zero outwards: partly, then strongly disagree
     right = substantive[len(substantive) - half:]
     middle = substantive[half] if len(substantive) % 2 else None
+    assumed_segments, assumed_nets = _assumed_cells(table, net_codes)
     segments, nets = [], []
+    variable_of = {}
     for variable, share in shares.items():
         item = _wrapped(item_labels.get(variable, variable), wrap)
+        variable_of[item] = variable
         mid = share.get(middle, 0.0) if middle is not None else 0.0
         if middle is not None:
             segments.append((item, middle, -mid / 2, mid / 2, share[middle]))
@@ -278,12 +313,19 @@ def _diverging_segments(table: pd.DataFrame, item_labels: Mapping[str, str],
         for code in right:
             segments.append((item, code, edge, edge + share[code], share[code]))
             edge += share[code]
-        # Net labels: summed unrounded, rounded once (half up) when formatted.
+        # Net labels: summed unrounded, rounded once (half up) when formatted. A net the source
+        # does not print (or, without one, a side made of assumed segments) gets no label.
         neg, pos = sum(share[c] for c in left), sum(share[c] for c in right)
-        nets.append({"item": item, "x": -mid / 2 - neg - NET_PAD, "label": fmt.percent(neg, lang), "side": "left"})
-        nets.append({"item": item, "x": mid / 2 + pos + NET_PAD, "label": fmt.percent(pos, lang), "side": "right"})
+        for side, codes, x, value in (("left", left, -mid / 2 - neg - NET_PAD, neg),
+                                      ("right", right, mid / 2 + pos + NET_PAD, pos)):
+            key = (variable, frozenset(codes))
+            assumed = assumed_nets[key] if key in assumed_nets else (
+                bool(assumed_segments) and all((variable, c) in assumed_segments for c in codes))
+            nets.append({"item": item, "x": x, "label": "" if assumed else fmt.percent(value, lang),
+                         "side": side, "assumed": assumed})
     seg = [{"item": item, "code": code, "x_start": start, "x_end": end, "percent": percent,
-            "category": _category_label(category_labels, code), "value": fmt.percent(percent, lang)}
+            "category": _category_label(category_labels, code), "value": fmt.percent(percent, lang),
+            "assumed": (variable_of[item], code) in assumed_segments}
            for item, code, start, end, percent in segments]
     return seg, nets, substantive
 
@@ -296,6 +338,7 @@ def likert_diverging(
     category_labels: Mapping,
     note: str | None = None,
     show_non_substantive: bool = True,
+    net_codes: Mapping | None = None,
 ) -> alt.HConcatChart | alt.LayerChart:
     """Robbins-Heiberger diverging stacked bars from `tables.likert_table`, one row per item.
 
@@ -306,7 +349,7 @@ def likert_diverging(
     """
     _check_aggregated(table)
     lang = _lang(lang)
-    seg, nets, substantive = _diverging_segments(table, item_labels, category_labels, lang)
+    seg, nets, substantive = _diverging_segments(table, item_labels, category_labels, lang, net_codes=net_codes)
     items = list(dict.fromkeys(row["item"] for row in seg))
     order = [_category_label(category_labels, c) for c in substantive]
     palette = DIVERGING.get(len(substantive)) or alt.Undefined
@@ -319,6 +362,7 @@ def likert_diverging(
                     "ticks": False})
     base = alt.Chart(_values(seg)).encode(y=y)
     bars = _mark(base, "bar", height={"band": 0.62}).encode(
+        **_assumed_style(),
         x=alt.X("x_start:Q", title=None, scale={"domain": [-reach, reach], "nice": False},
                 axis={"domain": False, "grid": True, "labelExpr": "format(abs(datum.value) / 100, '.0%')",
                       "values": _ticks(reach)}),
@@ -336,7 +380,7 @@ def likert_diverging(
             y=alt.Y("item:N", sort=items), x=alt.X("x:Q"), text=alt.Text("label:N"))
         for side, align in (("left", "right"), ("right", "left"))
     ]
-    narrow = _likert_narrow(table, lang, item_labels, category_labels, show_non_substantive)
+    narrow = _likert_narrow(table, lang, item_labels, category_labels, show_non_substantive, net_codes)
     if not show_non_substantive:
         return _with_narrow(_layer(bars, zero, *net_text, width=main_width, height=height,
                                    title=_title(title, note)), narrow, "likert")
@@ -381,11 +425,12 @@ def web_specs(chart: alt.TopLevelMixin, spec: dict) -> dict:
 
 
 def _likert_narrow(table: pd.DataFrame, lang: str, item_labels: Mapping[str, str], category_labels: Mapping,
-                   show_non_substantive: bool) -> alt.LayerChart:
+                   show_non_substantive: bool, net_codes: Mapping | None = None) -> alt.LayerChart:
     """The diverging bars for a narrow screen: each item's label on its own lines above its bar,
     the non-substantive share as a line of text under it, the legend on top; as wide as the
     container (at 390 px a side-by-side label column would leave the bars a hundred pixels)."""
-    seg, nets, substantive = _diverging_segments(table, item_labels, category_labels, lang, NARROW_WRAP["likert"])
+    seg, nets, substantive = _diverging_segments(table, item_labels, category_labels, lang, NARROW_WRAP["likert"],
+                                                 net_codes=net_codes)
     items = list(dict.fromkeys(row["item"] for row in seg))
     order = [_category_label(category_labels, c) for c in substantive]
     palette = DIVERGING.get(len(substantive)) or alt.Undefined
@@ -399,6 +444,7 @@ def _likert_narrow(table: pd.DataFrame, lang: str, item_labels: Mapping[str, str
     y = alt.Y("item:N", sort=items, title=None, axis=None, scale={"paddingInner": 0, "paddingOuter": 0})
     x = alt.X("x:Q", title=None, axis=None, scale={"domain": [-reach, reach], "nice": False})
     bars = _mark(alt.Chart(_values(seg)).encode(y=y), "bar", height=bar_h, yOffset=bar_dy).encode(
+        **_assumed_style(),
         x=alt.X("x_start:Q", title=None, axis=None, scale={"domain": [-reach, reach], "nice": False}),
         x2=alt.X2("x_end:Q"),
         color=alt.Color("category:N", sort=order, scale={"domain": order, "range": palette},
@@ -480,8 +526,10 @@ def bars(
 
 
 def _bars(table, lang, value_col, label_col, color_by, color_labels, digits, wrap, width, title) -> alt.LayerChart:
-    data = [{"label": _wrapped(str(label), wrap), "value": value, "text": fmt.percent(value, lang, digits)}
-            for label, value in zip(table[label_col].tolist(), table[value_col].tolist())]
+    assumed = table["assumed"].tolist() if "assumed" in table else [False] * len(table)
+    data = [{"label": _wrapped(str(label), wrap), "value": value, "assumed": bool(a),
+             "text": "" if a else fmt.percent(value, lang, digits)}    # an assumed bar has no value label
+            for label, value, a in zip(table[label_col].tolist(), table[value_col].tolist(), assumed)]
     largest: dict = {}  # label -> its largest value, labels in table order
     for row in data:
         largest[row["label"]] = max(largest.get(row["label"], row["value"]), row["value"])
@@ -511,7 +559,7 @@ def _bars(table, lang, value_col, label_col, color_by, color_labels, digits, wra
         step = _row_step(order, 30)
     base = alt.Chart().encode(**encoding)
     bar = _mark(base, "bar", height={"band": 0.85} if color_by else {"band": 0.7}).encode(
-        color=color, tooltip=tooltip)
+        color=color, tooltip=tooltip, **_assumed_style())
     text = _mark(base, "text", align="left", dx=4, fontSize=11 if color_by else 12).encode(text=alt.Text("text:N"))
     height = step * len(order)
     props = {"autosize": {"type": "fit-x", "contains": "padding"}} if width == "container" else {}

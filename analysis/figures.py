@@ -241,13 +241,19 @@ def title(fig_id: str, r: Report) -> str:
 
 # ---------------------------------------------------------------- charts
 
-def chart_input(fig_id: str, r: Report, suppress_below: int = 0) -> dict:
+SHOWN_AS_PRINTED = ("printed", "differs", "inconsistent")
+
+
+def chart_input(fig_id: str, r: Report, suppress_below: int = 0, statuses: list[dict] | None = None) -> dict:
     """What the chart builder of the figure's kind is given: rows (aggregated only) and labels.
 
     Computed with the survey in hand (the build's figures step) and stored, so a chapter draws
-    the chart from the stored rows without the respondent data."""
+    the chart from the stored rows without the respondent data. With `statuses` (the cells'
+    statuses, reconstruction only) every row says whether its value is `assumed`: the source
+    does not print it, the reconstruction chose it, and the chart draws it as such."""
     s = spec_of(r, fig_id)
-    t = table(fig_id, r)
+    t = table(fig_id, r).copy()
+    t["assumed"] = [st["status"] not in SHOWN_AS_PRINTED for st in statuses] if statuses else False
     kind = s["chart"]
     if kind == "likert":
         var0 = s["variables"][0]
@@ -255,11 +261,14 @@ def chart_input(fig_id: str, r: Report, suppress_below: int = 0) -> dict:
             labels = {item: _split_label(r, item) for item in t["item"].unique()}
         else:
             labels = {v: _label(r, v) for v in t["item"].unique()}
-        rows = t.rename(columns={"item": "variable"})[["variable", "category", "code", "kind", "percent", "count"]].copy()
+        rows = t.rename(columns={"item": "variable"})[["variable", "category", "code", "kind", "percent", "count",
+                                                       "assumed"]].copy()
         if suppress_below:   # survey mode: a segment of too few respondents is not drawn
             rows.loc[(rows["count"] > 0) & (rows["count"] < suppress_below), "percent"] = 0.0
         rows = rows.drop(columns=["count"])
-        return {"builder": "likert", "rows": _records(rows), "item_labels": labels,
+        scale = r.codebook.scale_of(var0)
+        nets = {n: [int(c) for c in spec["codes"]] for n, spec in scale.nets.items()}
+        return {"builder": "likert", "rows": _records(rows), "item_labels": labels, "net_codes": nets,
                 "category_labels": {str(k): v for k, v in _code_labels(r, var0).items()}}
     if kind == "single":
         var = s["variables"][0]
@@ -286,15 +295,27 @@ def chart_input(fig_id: str, r: Report, suppress_below: int = 0) -> dict:
     grouped = bool(shown["group"].notna().any())
     if grouped:
         shown["group_label"] = [_group_label(r, g) for g in shown["group"]]
-    cols = ["label", "percent"] + (["group_label"] if grouped else [])
+    cols = ["label", "percent", "assumed"] + (["group_label"] if grouped else [])
     return {"builder": "bars", "rows": _records(shown[cols]), "color_by": "group_label" if grouped else None}
+
+
+def assumed_marks(inp: dict) -> int:
+    """How many values the chart draws as assumed (bars and segments; a Likert net counts too)."""
+    if inp["builder"] == "bars":
+        return sum(bool(row["assumed"]) for row in inp["rows"])
+    if inp["builder"] == "likert":
+        from analysis import charts
+
+        return charts.likert_assumed_count(inp["rows"], inp["net_codes"])
+    return 0
 
 
 def build_chart(inp: dict, lang: str):
     """The Altair chart from `chart_input`'s stored rows (no title: the caption carries it)."""
     if inp["builder"] == "likert":
         labels = {(int(k) if k.lstrip("-").isdigit() else k): v for k, v in inp["category_labels"].items()}
-        return charts.likert_diverging(pd.DataFrame(inp["rows"]), lang, None, inp["item_labels"], labels)
+        return charts.likert_diverging(pd.DataFrame(inp["rows"]), lang, None, inp["item_labels"], labels,
+                                       net_codes=inp.get("net_codes"))
     if inp["builder"] == "bars":
         return charts.bars(pd.DataFrame(inp["rows"]), lang, None, color_by=inp["color_by"])
     if inp["builder"] == "infographic":
@@ -479,12 +500,16 @@ def record(fig_id: str, r: Report, index: dict, mode: str, suppress_below: int =
     for lang in LANGS:
         v = r.view(lang)
         text = note(fig_id, v)
+        drawn = chart_input(fig_id, v, suppress, statuses if mode == "reconstruction" else None)
+        assumed = assumed_marks(drawn)
+        if assumed:   # the chart draws them light and outlined, without a value: say why
+            text += " " + words.get(lang, "assumed_note", n=fmt.number(assumed, lang))
         if suppress and ((t["count"] > 0) & (t["count"] < suppress)).any():
             text += " " + words.get(lang, "suppressed_note", n=fmt.number(suppress, lang))
         dl = download_table(fig_id, v, statuses, suppress_below)
         rec["langs"][lang] = {
             "title": title(fig_id, v), "note": text, "alt": f"{title(fig_id, v)}. {text}",
             "question": (s.get("question") or {}).get(lang, ""), "n": base_n(fig_id, v),
-            "chart": chart_input(fig_id, v, suppress), "download": _records(dl),
+            "chart": drawn, "assumed_marks": assumed, "download": _records(dl),
         }
     return rec
