@@ -53,6 +53,8 @@ class Number:
     numerator: str = ""
     group: str = ""
     small_base: bool = False
+    base_printed: bool = False    # the source prints this share's base (a count of the same people)
+    count_printed: bool = False   # ... and its numerator as a count
     suppressed: bool = False      # survey mode: a count under the threshold, not shown
     uses: str = ""                # inconsistent: the keys of the numbers used instead
     explanation_da: str = ""
@@ -96,6 +98,7 @@ def compute(survey: Survey, inconsistencies: dict, mode: str, suppress_below: in
     from analysis import stats
 
     pinned = _printed_shares(survey)
+    counted = _printed_counts(survey)
     out: list[Number] = []
     for row in survey.published.itertuples(index=False):
         printed_value = _num(row.value)
@@ -112,6 +115,10 @@ def compute(survey: Survey, inconsistencies: dict, mode: str, suppress_below: in
         n.reproduces = reproduces(row.unit, printed_value if printed_value is not None else float("nan"),
                                   row.lo, row.hi, n.value, n.p)
         n.small_base = n.base is not None and n.base < small_base
+        if row.unit in ("pct", "pct1", "range", "count"):
+            pop = survey.mask(row.population)
+            n.base_printed = pop.tobytes() in counted
+            n.count_printed = (pop & survey.mask(row.numerator)).tobytes() in counted
         if mode == "survey" and suppress_below and n.count is not None and 0 < n.count < suppress_below:
             n.suppressed = True
         if row.status == "inconsistent":
@@ -193,6 +200,13 @@ def _printed_shares(survey: Survey) -> set[tuple[bytes, str]]:
     rows = survey.published
     printed = rows[(rows.status == "published") & rows.unit.isin(["pct", "pct1", "count"])]
     return {_signature(survey, r.population, r.numerator) for r in printed.itertuples(index=False)}
+
+
+def _printed_counts(survey: Survey) -> set[bytes]:
+    """The groups of people whose size the source prints (its counts, and everyone)."""
+    rows = survey.published
+    printed = rows[(rows.status == "published") & (rows.unit == "count")]
+    return {(survey.mask(r.population) & survey.mask(r.numerator)).tobytes() for r in printed.itertuples(index=False)}
 
 
 def _test_rests_on(n: Number, survey: Survey, pinned: set, mode: str) -> str:

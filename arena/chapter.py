@@ -84,13 +84,39 @@ def format_number(v: dict, lang: str) -> str:
     return fmt.number(value, lang, 0 if float(value).is_integer() else 1)
 
 
+class Unsupported(ValueError):
+    """A survey chapter asked for a number its data cannot support (the build names the line)."""
+
+
+KINDS = ("survey", "other")
+
+
 class Report:
-    def __init__(self, lang: str | None = None, project: Project | None = None):
+    """`Report(kind="survey")` in a chapter that presents survey results: with the shipped
+    reconstruction such a chapter may print only what the source prints. A number the
+    reconstruction assumed, or a test or number that rests on assumed values, is refused with
+    `Unsupported`, so the build stops at that line. With a survey export everything is data."""
+
+    def __init__(self, lang: str | None = None, project: Project | None = None, kind: str = "other"):
         from analysis.display import current_lang
 
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         self.lang = lang or current_lang()
+        self.kind = kind
         self.project = project or Project.find()
         self.numbers = artifact(self.project, "numbers", "numbers.json")
+
+    def _supported(self, key: str, v: dict, what: str) -> dict:
+        if self.kind != "survey" or self.data_mode == "survey":
+            return v
+        if v["status"] == "assumed" or v["rests_on"] == "assumed":
+            reason = ("the source does not print it: the reconstruction assumed it"
+                      if v["status"] == "assumed" else "it rests on values the reconstruction assumed")
+            raise Unsupported(f"{what}({key!r}) in a survey chapter: {reason} (status {v['status']}, rests on "
+                              f"{v['rests_on']}). Print what the source prints instead, attributed to it; with a "
+                              "survey export (arena.data-mode: survey) the data supports it.")
+        return v
 
     @property
     def root(self) -> str:
@@ -116,25 +142,35 @@ class Report:
         v = self.value(key)
         return Value({**v, "value": v["printed_value"]})
 
+    def _counted(self, key: str, which: str) -> int:
+        """A share's count or base; in a survey chapter only where the source prints it."""
+        v = self._supported(key, self.value(key), f"r.{which}")
+        if self.kind == "survey" and self.data_mode != "survey" and not v.get(f"{which}_printed"):
+            raise Unsupported(f"r.{which}({key!r}) in a survey chapter: the source does not print this "
+                              f"{'number of people' if which == 'base' else 'count'}, so with the "
+                              "reconstruction it says nothing about the real politicians. Leave it out, or "
+                              "build with a survey export (arena.data-mode: survey).")
+        return v[which]
+
     def num(self, key: str) -> str:
-        return format_number(self.value(key), self.lang)
+        return format_number(self._supported(key, self.value(key), "r.num"), self.lang)
 
     def count(self, key: str) -> str:
         """The numerator count behind a share ("462")."""
-        return fmt.number(self.value(key)["count"], self.lang)
+        return fmt.number(self._counted(key, "count"), self.lang)
 
     def base(self, key: str) -> str:
         """The base (n) behind a share ("608")."""
-        return fmt.number(self.value(key)["base"], self.lang)
+        return fmt.number(self._counted(key, "base"), self.lang)
 
     def fraction(self, key: str) -> str:
         """A share as a simple fraction: "3 ud af 4" / "3 out of 4"."""
-        k, n = nearest_fraction(self.value(key)["value"])
+        k, n = nearest_fraction(self._supported(key, self.value(key), "r.fraction")["value"])
         return fmt.count_of(k, n, self.lang)
 
     def test(self, key: str) -> str:
         """Whether a group difference is statistically significant, with the test and p."""
-        v = self.value(key)
+        v = self._supported(key, self.value(key), "r.test")
         if v["p"] is None:
             raise ValueError(f"{key}: not a comparison between groups")
         verdict = "significant" if v["p"] < SIGNIFICANCE_LEVEL else "not_significant"
