@@ -73,3 +73,17 @@ def test_a_test_resting_on_assumptions_stops_the_build_and_survey_mode_prints_it
     assert proc.returncode == 0, proc.stderr
     page = (root / "_site/en/chapters/en/09-competences.html").read_text(encoding="utf-8")
     assert re.search(r"The difference is (not )?statistically significant \((chi-square|Fisher)[^)]*p [=&lt;]", page)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, reconciliation", [("da", "18-bilag-afstemning.html"),
+                                                  ("en", "18-appendix-reconciliation.html")])
+def test_front_page_says_how_this_edition_was_made(built_project: Path, lang: str, reconciliation: str) -> None:
+    import yaml
+
+    words = yaml.safe_load((REPO / "analysis/words.yaml").read_text(encoding="utf-8"))
+    page = (built_project / "_site" / lang / "index.html").read_text(encoding="utf-8").replace("\u2019", "'")
+    text = re.sub(r"<[^>]+>", "", page)
+    statement = words["data.reconstruction"][lang]
+    assert statement.split(":")[0] in text and statement.split(":")[1].split(".")[0].strip() in text
+    assert re.search(rf'href="chapters/{lang}/{reconciliation}"', page)
