@@ -24,6 +24,7 @@ import io
 import os
 import re
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 # The escaping lives in analysis.escape; the old names stay importable from here.
@@ -34,10 +35,26 @@ LANGS = ("da", "en")
 _VEGA_LOCALE = {"da": "da-DK", "en": "en-US"}
 
 
+FONTS = Path(__file__).with_name("fonts")   # the charts' font, shipped with the project
+_fonts_registered = False
+
+
+def use_project_fonts() -> None:
+    """Lay charts out in the project's own font files (the PDF gets the same files), not in
+    whatever the machine has installed. Once per process."""
+    global _fonts_registered
+    if not _fonts_registered:
+        import vl_convert as vlc
+
+        vlc.register_font_directory(str(FONTS))
+        _fonts_registered = True
+
+
 def format_locale(lang: str) -> dict:
     """d3-format locale for Vega: Danish gets decimal comma, dot thousands and `76 %`."""
     import vl_convert as vlc
 
+    use_project_fonts()   # every SVG is made after asking for a locale
     loc = dict(vlc.get_format_locale(_VEGA_LOCALE[lang]))
     if lang == "da":
         loc["percent"] = "\u00a0%"

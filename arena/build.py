@@ -486,6 +486,11 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
     defaults = {"echo": False, **(proj.config.get("execute") or {})}
     out_dir = out_root / lang
     pdf_name = f"{proj.output_file}.pdf"
+    from arena.publication import Publication
+
+    settings = proj.config.get("arena") or {}
+    publication = Publication.from_config(lang, proj.book, settings,
+                                          int((settings.get("edition") or {}).get("number", 1)), pdf_name)
 
     # 4. Pandoc: every HTML page and every Typst chapter in one process -------------------
     t = time.perf_counter()
@@ -532,11 +537,15 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
             text = page_html(lang=lang, other_lang=other, words=proj.words, other_words=config.WORDS[other],
                              book_title=str(proj.book.get("title", "ARENA")), page=page, pages=pages,
                              other_href=other_href, pdf_name=pdf_name,
-                             toc=toc, body=body, has_chart=has_chart)
+                             toc=toc, body=body, has_chart=has_chart, publication=publication)
             dest = out_dir / page.href
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(text, encoding="utf-8")
         vendor.install_assets(out_dir, cache_dir, vega=any_chart)
+        # How to cite this edition, as files for reference software (linked from the front page).
+        (out_dir / "cite").mkdir(parents=True, exist_ok=True)
+        (out_dir / "cite" / f"arena-{lang}.bib").write_text(publication.bibtex(), encoding="utf-8")
+        (out_dir / "cite" / f"arena-{lang}.json").write_text(publication.csl_json_text(), encoding="utf-8")
         vendor.search_index(out_dir, lang)   # Pagefind: the language's offline search index
         rep.step(f"{lang}: html", time.perf_counter() - t, f"{len(pages)} pages")
 
@@ -545,7 +554,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         t = time.perf_counter()
         try:
             build_pdf(lang=lang, words=proj.words, book=proj.book, chapters_typst=typst_out,
-                      workdir=work, out_pdf=out_dir / pdf_name)
+                      workdir=work, out_pdf=out_dir / pdf_name, publication=publication)
         except TypstFailure as exc:
             raise BuildFailure(str(exc)) from None
         rep.step(f"{lang}: pdf", time.perf_counter() - t, pdf_name)

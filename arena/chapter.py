@@ -267,5 +267,23 @@ class Report:
         e = self.project.edition
         return Value({"number": fmt.number(e.number, self.lang), "date": fmt.date(e.date, self.lang)})
 
+    def publication(self):
+        """This edition's publication details in the page's language (arena/publication.py)."""
+        from arena.publication import Publication
+        from arena.render import config
+
+        proj = config.load(self.project.root, self.lang)
+        return Publication.from_config(self.lang, proj.book, proj.config.get("arena") or {},
+                                       self.project.edition.number, f"{proj.output_file}.pdf")
+
+    def citation_markdown(self) -> str:
+        """How to cite this edition: the reference as text and the files for reference software."""
+        from analysis.escape import md_text
+
+        pub = self.publication()
+        return (f"{md_text(words.get(self.lang, 'publication.cite_intro'))}\n\n> {md_text(pub.citation_text())}\n\n"
+                f"{md_text(words.get(self.lang, 'publication.cite_files'))} [BibTeX](cite/arena-{self.lang}.bib), "
+                f"[CSL-JSON](cite/arena-{self.lang}.json).\n")
+
     def figure_records(self) -> dict:
         return artifact(self.project, "figures", "figures.json")

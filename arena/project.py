@@ -44,6 +44,7 @@ class Edition:
 class Project:
     root: Path
     settings: dict = field(default_factory=dict, compare=False)
+    _book: dict = field(default_factory=dict, compare=False, repr=False)
 
     # -- finding and loading -----------------------------------------------------------------
     @classmethod
@@ -74,7 +75,8 @@ class Project:
         settings = config.get("arena") or {}
         if not isinstance(settings, dict):
             raise ProjectError(f"{path}, key arena: expected a mapping of settings")
-        project = cls(Path(root).resolve(), settings)
+        book = config.get("book") or {}
+        project = cls(Path(root).resolve(), settings, book if isinstance(book, dict) else {})
         project.data_mode, project.edition, project.suppress_below  # noqa: B018  (check early)
         return project
 
@@ -100,19 +102,24 @@ class Project:
 
     @property
     def edition(self) -> Edition:
+        """This edition: its number (arena.edition.number) and release date (book.date)."""
         raw = self._setting("edition", {}) or {}
         if not isinstance(raw, dict):
-            raise ProjectError(f"{self.config_file}, key arena.edition: expected number and date")
-        number, date = raw.get("number", 1), str(raw.get("date", "2026-01-01"))
+            raise ProjectError(f"{self.config_file}, key arena.edition: expected a mapping with a number")
+        number, date = raw.get("number", 1), str(self.book.get("date", ""))
         if not isinstance(number, int) or number < 1:
             raise ProjectError(f"{self.config_file}, key arena.edition.number: {number!r} is not a "
                                "positive whole number")
         try:
             _dt.date.fromisoformat(date)
         except ValueError:
-            raise ProjectError(f"{self.config_file}, key arena.edition.date: {date!r} is not a date "
-                               "(YYYY-MM-DD)") from None
+            raise ProjectError(f"{self.config_file}, key book.date: {date!r} is not a date "
+                               "(YYYY-MM-DD); it is this edition's release date") from None
         return Edition(number, date)
+
+    @property
+    def book(self) -> dict:
+        return dict(self._book)
 
     @property
     def repository(self) -> str:

@@ -67,7 +67,8 @@ def _write(path: Path, obj) -> None:
 
 def _configure(root: Path, number: int, date: str = "2026-12-06") -> Project:
     (root / "_quarto.yml").write_text(
-        f'project: {{type: book}}\narena:\n  edition: {{number: {number}, date: "{date}"}}\n', encoding="utf-8")
+        f'project: {{type: book}}\nbook: {{date: "{date}"}}\narena:\n  edition: {{number: {number}}}\n',
+        encoding="utf-8")
     return Project.load(root)
 
 

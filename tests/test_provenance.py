@@ -178,7 +178,7 @@ def test_data_update_that_moves_printed_numbers_is_reported_not_refused(project:
     # ... then edition 2 with an updated export: seventy answers move from "strongly agree"
     # to "strongly disagree", so the nets move.
     cfg = project / "_quarto.yml"
-    cfg.write_text(cfg.read_text(encoding="utf-8").replace("number: 1,", "number: 2,"), encoding="utf-8")
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("edition: {number: 1}", "edition: {number: 2}"), encoding="utf-8")
     move_answers(project, "cult_renew", "4", "1", 70)
     assert arena(project, "import-survey", "data/raw/survey.csv").returncode == 0
     after = _expected_display(project, published)

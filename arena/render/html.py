@@ -177,7 +177,7 @@ def name_table_regions(body: str, fallback: str) -> str:
 
 def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, book_title: str,
               page: Page, pages: list[Page], other_href: str, pdf_name: str,
-              toc: str, body: str, has_chart: bool) -> str:
+              toc: str, body: str, has_chart: bool, publication=None) -> str:
     off = offset_of(page.href)
     idx = pages.index(page)
     body = name_table_regions(body, page.title)
@@ -213,6 +213,9 @@ def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, boo
         "head_scripts": head, "sidebar": "\n".join(side), "prevnext": "\n".join(nav),
         "title_id": html.escape(page.title_id, quote=True),
         "title_html": num + inline_md(page.title), "body": body, "toc": toc_html,
+        "meta": publication.head_meta((page.number + " " if page.number else "") + page.title, page.href)
+        if publication else "",
+        "publication": publication.footer_html(off) if publication else "",
     }
     for k, v in words.items():
         values[f"w_{k}"] = html.escape(v)

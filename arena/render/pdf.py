@@ -46,7 +46,7 @@ def long_date(day: dt.date, lang: str) -> str:
 
 
 def build_pdf(*, lang: str, words: dict, book: dict, chapters_typst: list[str], workdir: Path,
-              out_pdf: Path) -> None:
+              out_pdf: Path, publication=None) -> None:
     import typst
 
     day = book_date(book.get("date"))
@@ -54,7 +54,10 @@ def build_pdf(*, lang: str, words: dict, book: dict, chapters_typst: list[str], 
         "lang_str": typst_string(lang),
         "title_str": typst_string(str(book.get("title", "ARENA"))),
         "subtitle_str": typst_string(str(book.get("subtitle", ""))),
-        "author_str": typst_string(str(book.get("author", ""))),
+        "author_str": typst_string(", ".join(publication.authors) if publication else str(book.get("author", ""))),
+        "edition_str": typst_string(publication.edition_line if publication else ""),
+        "licence_str": typst_string(publication.licence_line if publication else ""),
+        "credit_str": typst_string(publication.credit_line if publication else ""),
         "date_str": typst_string(long_date(day, lang)),
         "date_typst": f"datetime(year: {day.year}, month: {day.month}, day: {day.day})",
         "chapter_word_str": typst_string(words["chapter"]),
@@ -67,7 +70,9 @@ def build_pdf(*, lang: str, words: dict, book: dict, chapters_typst: list[str], 
     main.write_text(source, encoding="utf-8")
     stamp = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
     try:
-        pdf = typst.compile(str(main), root=str(workdir), ignore_system_fonts=True,
+        from analysis.display import FONTS   # the charts' font: the PDF draws them alike
+
+        pdf = typst.compile(str(main), root=str(workdir), ignore_system_fonts=True, font_paths=[str(FONTS)],
                             timestamp=int(stamp.timestamp()), format="pdf")
     except Exception as exc:  # typst.TypstError carries the message with file and line
         raise TypstFailure(f"Typst failed for {lang} ({main}): {exc}") from None
