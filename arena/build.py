@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import os
 import shutil
 import sys
@@ -524,6 +525,18 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
     if "html" in formats:
         t = time.perf_counter()
         any_chart = False
+        # Each number in the text opens its provenance (arena/render/claims.py).
+        from arena.render import claims as claims_mod
+
+        numbers_art = json.loads((root / "build" / "artifacts" / "numbers" / "numbers.json").read_text(encoding="utf-8"))
+        codebook_art = __import__("analysis.codebook", fromlist=["load"]).load(
+            root / "build" / "artifacts" / "survey" / "codebook.yaml")
+        populations = {re.sub(r"\s+", " ", p.query.strip()): getattr(p, lang) for p in codebook_art.populations.values()}
+        claim_details = claims_mod.details(numbers_art, lang, populations, refs)
+        reconciliation_href = next((r["page"] for rid, r in refs.items() if rid == "sec-bilag-afstemning"), "")
+        (out_dir / "downloads").mkdir(parents=True, exist_ok=True)
+        (out_dir / "downloads" / "numbers.csv").write_text(
+            claims_mod.numbers_csv(numbers_art, lang, populations, refs), encoding="utf-8")
         for i, (page, output) in enumerate(zip(pages, html_out)):
             toc, body = split_page(output)
             has_chart = 'class="arena-chart"' in body
@@ -537,7 +550,8 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
             text = page_html(lang=lang, other_lang=other, words=proj.words, other_words=config.WORDS[other],
                              book_title=str(proj.book.get("title", "ARENA")), page=page, pages=pages,
                              other_href=other_href, pdf_name=pdf_name,
-                             toc=toc, body=body, has_chart=has_chart, publication=publication)
+                             toc=toc, body=body, has_chart=has_chart, publication=publication,
+                             claims=claim_details, reconciliation_href=reconciliation_href)
             dest = out_dir / page.href
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(text, encoding="utf-8")

@@ -142,6 +142,14 @@ class Report:
         v = self.value(key)
         return Value({**v, "value": v["printed_value"]})
 
+    @staticmethod
+    def _traced(key: str, text: str, status: str, plain: bool) -> str:
+        """The number as an element a reader can trace (site: a popover with its provenance;
+        PDF: just the text). A Pandoc span, so both renderers and both formats read it."""
+        if plain:
+            return text
+        return f'[{text}]{{.arena-num data-claim="{key}" data-status="{status}"}}'
+
     def _counted(self, key: str, which: str) -> int:
         """A share's count or base; in a survey chapter only where the source prints it."""
         v = self._supported(key, self.value(key), f"r.{which}")
@@ -152,21 +160,26 @@ class Report:
                               "build with a survey export (arena.data-mode: survey).")
         return v[which]
 
-    def num(self, key: str) -> str:
-        return format_number(self._supported(key, self.value(key), "r.num"), self.lang)
+    def num(self, key: str, plain: bool = False) -> str:
+        """The number as the report prints it; `plain=True` for a table cell or a computation."""
+        v = self._supported(key, self.value(key), "r.num")
+        return self._traced(key, format_number(v, self.lang), v["status"], plain)
 
-    def count(self, key: str) -> str:
+    def count(self, key: str, plain: bool = False) -> str:
         """The numerator count behind a share ("462")."""
-        return fmt.number(self._counted(key, "count"), self.lang)
+        text = fmt.number(self._counted(key, "count"), self.lang)
+        return self._traced(key, text, "printed" if self.value(key)["count_printed"] else "derived", plain)
 
-    def base(self, key: str) -> str:
+    def base(self, key: str, plain: bool = False) -> str:
         """The base (n) behind a share ("608")."""
-        return fmt.number(self._counted(key, "base"), self.lang)
+        text = fmt.number(self._counted(key, "base"), self.lang)
+        return self._traced(key, text, "printed" if self.value(key)["base_printed"] else "derived", plain)
 
     def fraction(self, key: str) -> str:
         """A share as a simple fraction: "3 ud af 4" / "3 out of 4"."""
-        k, n = nearest_fraction(self._supported(key, self.value(key), "r.fraction")["value"])
-        return fmt.count_of(k, n, self.lang)
+        v = self._supported(key, self.value(key), "r.fraction")
+        k, n = nearest_fraction(v["value"])
+        return self._traced(key, fmt.count_of(k, n, self.lang), v["status"], False)
 
     def test(self, key: str) -> str:
         """Whether a group difference is statistically significant, with the test and p."""
@@ -174,8 +187,9 @@ class Report:
         if v["p"] is None:
             raise ValueError(f"{key}: not a comparison between groups")
         verdict = "significant" if v["p"] < SIGNIFICANCE_LEVEL else "not_significant"
-        return f"{words.get(self.lang, verdict)} ({words.get(self.lang, v['test'] or 'chi2')}, " \
+        text = f"{words.get(self.lang, verdict)} ({words.get(self.lang, v['test'] or 'chi2')}, " \
                f"{fmt.p_value(v['p'], self.lang)})"
+        return self._traced(key, text, "derived", False)
 
     def fact(self, key: str) -> str:
         """A number from another study (data/context/facts.csv), formatted for the language, as

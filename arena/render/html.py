@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 import posixpath
 import subprocess
 from dataclasses import dataclass
@@ -177,7 +178,8 @@ def name_table_regions(body: str, fallback: str) -> str:
 
 def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, book_title: str,
               page: Page, pages: list[Page], other_href: str, pdf_name: str,
-              toc: str, body: str, has_chart: bool, publication=None) -> str:
+              toc: str, body: str, has_chart: bool, publication=None, claims: dict | None = None,
+              reconciliation_href: str = "") -> str:
     off = offset_of(page.href)
     idx = pages.index(page)
     body = name_table_regions(body, page.title)
@@ -216,10 +218,37 @@ def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, boo
         "meta": publication.head_meta((page.number + " " if page.number else "") + page.title, page.href)
         if publication else "",
         "publication": publication.footer_html(off) if publication else "",
+        "claims": _claims_json(body, claims or {}, page.href, reconciliation_href, lang),
     }
     for k, v in words.items():
         values[f"w_{k}"] = html.escape(v)
     return fill(TEMPLATES / "page.html", values)
+
+
+def _claims_json(body: str, claims: dict, here: str, reconciliation_href: str, lang: str) -> str:
+    """The provenance of the numbers on this page, as JSON for its popovers (links relative)."""
+    import json
+
+    used = dict.fromkeys(re.findall(r'data-claim="([^"]+)"', body))
+    if not used:
+        return ""
+    from analysis import words
+
+    data = {"words": words.section(lang, "claim"), "claims": {}}
+    for key in used:
+        entry = dict(claims.get(key) or {})
+        if not entry:
+            continue
+        fig = entry.pop("figure", None)
+        if fig:
+            href = ("" if fig["page"] == here else rel(here, fig["page"])) + "#" + fig["anchor"]
+            entry["figure"] = {"label": fig["label"], "href": href}
+        if reconciliation_href:
+            entry["reconciliation"] = rel(here, reconciliation_href) + "#sec-bilag-afstemning"
+        data["claims"][key] = entry
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = text.replace("<", "\\u003c")   # cannot end the script element
+    return f'<script type="application/json" id="arena-claims">{text}</script>'
 
 
 def fill(template: Path, values: dict[str, str]) -> str:

@@ -1,0 +1,109 @@
+"""Every number in the text can be traced where it stands: an element with its key and status
+that opens its provenance from the keyboard; numbers.csv holds every key the pages use."""
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+import shutil
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s?%")
+SPAN = re.compile(r'<span class="arena-num" data-claim="([^"]+)" data-status="(printed|assumed|inconsistent|differs|derived)">(.*?)</span>', re.S)
+
+
+def survey_pages(site: Path, lang: str) -> list[Path]:
+    return sorted(p for p in (site / lang / "chapters" / lang).glob("*.html") if 3 <= int(p.name[:2]) <= 13)
+
+
+def prose(page: str) -> str:
+    """The chapter's paragraphs and list items, without figures, tables and notes."""
+    main = page.split('<main', 1)[1].split("</main>", 1)[0]
+    main = re.sub(r"<figure.*?</figure>|<table.*?</table>|<script.*?</script>|<div class=\"arena-chart.*?</div>", "",
+                  main, flags=re.S)
+    return "".join(re.findall(r"<(?:p|li)[ >].*?</(?:p|li)>", main, re.S))
+
+
+def read_numbers(site: Path, lang: str) -> dict[str, dict]:
+    text = (site / lang / "downloads" / "numbers.csv").read_text(encoding="utf-8")
+    assert text.startswith("\ufeff") == (lang == "da")                         # Danish spreadsheets
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";" if lang == "da" else ","))
+    head = rows[0]
+    return {r[0]: dict(zip(head, r)) for r in rows[1:]}
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_percentages_in_survey_prose_are_traceable(built_project: Path, lang: str) -> None:
+    site = built_project / "_site"
+    total = traced = 0
+    for path in survey_pages(site, lang):
+        text = prose(path.read_text(encoding="utf-8"))
+        inside = sum(len(PERCENT.findall(m.group(3))) for m in SPAN.finditer(text))
+        total += len(PERCENT.findall(re.sub(r"<[^>]+>", "", text)))
+        traced += inside
+    assert total > 100
+    assert traced / total >= 0.95, (traced, total)
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_numbers_csv_holds_every_key_on_the_pages(built_project: Path, lang: str) -> None:
+    site = built_project / "_site"
+    numbers = read_numbers(site, lang)
+    used = set()
+    for path in (site / lang).rglob("*.html"):
+        used |= set(re.findall(r'data-claim="([^"]+)"', path.read_text(encoding="utf-8")))
+    assert used and not used - set(numbers)
+
+
+def test_no_download_holds_respondent_rows(built_project: Path) -> None:
+    site = built_project / "_site"
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in site.rglob("*")
+             if p.suffix in (".csv", ".json", ".bib") and p.is_file() and "pagefind" not in p.parts]
+    for page in site.rglob("*.html"):
+        texts += [urllib.parse.unquote(h) for h in re.findall(r'href="data:text/csv[^,]*,([^"]+)"',
+                                                               page.read_text(encoding="utf-8"))]
+    assert len(texts) > 30
+    for text in texts:
+        assert "resp_id" not in text
+        assert text.count("\n") < 600            # a respondent file has a row per respondent (608)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_popovers_from_the_keyboard_show_the_value_numbers_csv_gives(built_project: Path, lang: str) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
+    site = built_project / "_site"
+    numbers = read_numbers(site, lang)
+    value_col = {"da": "tal", "en": "number"}[lang]
+    spans = []
+    for path in survey_pages(site, lang):
+        for key in dict.fromkeys(re.findall(r'data-claim="([^"]+)"', path.read_text(encoding="utf-8"))):
+            spans.append((path, key))
+    sample = random.Random(7).sample(spans, 30)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        for path, key in sample:
+            page.goto(path.as_uri())
+            el = page.locator(f'.arena-num[data-claim="{key}"]').first
+            el.focus()
+            assert page.evaluate("document.activeElement.getAttribute('data-claim')") == key
+            assert el.get_attribute("role") == "button"
+            page.keyboard.press("Enter")
+            box = page.locator("#arena-claim-popover")
+            assert box.get_attribute("role") == "dialog"
+            assert page.evaluate("document.activeElement.id") == "arena-claim-popover"   # announced: focus moved
+            rows = box.locator("dt").all_inner_texts(), box.locator("dd").all_inner_texts()
+            shown = dict(zip(*rows))
+            first_label = rows[0][0]
+            assert shown[first_label].replace("\u00a0", " ") == numbers[key][value_col].replace("\u00a0", " "), key
+            page.keyboard.press("Escape")
+            assert page.locator("#arena-claim-popover").count() == 0
+            assert page.evaluate("document.activeElement.getAttribute('data-claim')") == key
+        browser.close()
