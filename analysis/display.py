@@ -93,6 +93,7 @@ class Figure:
         note: str | None = None,
         web: dict | None = None,
         data_html: str | None = None,
+        panels: dict | None = None,
     ) -> None:
         if lang not in LANGS:
             raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
@@ -105,6 +106,9 @@ class Figure:
         # The website's layouts (analysis.charts.web_specs): {"wide", "narrow", "wide_min"}.
         self.web = web or {"wide": spec, "narrow": None, "wide_min": 0}
         self.data_html = data_html   # the plotted numbers as a table, under the chart
+        # The figure's panel (site only): {"labels": {chart, table, sources, download}, "sources":
+        # [(label, text, href)], "downloads": [(label, href, filename)], "base": file name stem}.
+        self.panels = panels
         digest = hashlib.sha256(script_json(spec).encode()).hexdigest()[:10]
         self.fig_id = fig_id or f"chart-{digest}"
 
@@ -116,7 +120,8 @@ class Figure:
     # -- construction from an Altair chart -------------------------------------------------
     @classmethod
     def from_chart(cls, chart: Any, alt_text: str, lang: str | None = None,
-                   table: Any = None, fig_id: str | None = None, note: str | None = None) -> "Figure":
+                   table: Any = None, fig_id: str | None = None, note: str | None = None,
+                   panels: dict | None = None) -> "Figure":
         """Build from an Altair chart (aggregated data only: Altair embeds what it is given)."""
         import vl_convert as vlc
 
@@ -131,7 +136,7 @@ class Figure:
         from analysis import charts   # built the chart, so imported already
 
         return cls(spec, svg, lang, alt_text, table_csv=table_csv, fig_id=fig_id, note=note,
-                   web=charts.web_specs(chart, spec), data_html=data_html)
+                   web=charts.web_specs(chart, spec), data_html=data_html, panels=panels)
 
     # -- Jupyter display -------------------------------------------------------------------
     def _embed_options(self) -> dict:
@@ -186,21 +191,40 @@ class Figure:
         return "\n".join(parts)
 
     def note_html(self) -> str:
-        """The note, the numbers behind the chart (a table that opens under it: the keyboard's and
-        the screen reader's way to the data) and the CSV download, under the chart on the website."""
+        """The note, then the figure's panel: the numbers behind the chart, its sources and its
+        downloads. Without JavaScript they follow the chart one after the other; the page's
+        script makes them tabs (Chart | Table | Sources | Download) around the chart."""
         words = DATA_WORDS[self.lang]
         parts = []
         if self.note:
             parts.append(f'<p class="arena-figure-note">{_html_text(self.note)}</p>')
+        if not self.panels:   # a figure made outside the report: the table and a CSV link
+            if self.data_html:
+                parts.append(f'<details class="arena-chart-data" data-pagefind-ignore><summary>{words["table"]}</summary>'
+                             f'{self.data_html}</details>')
+            if self.table_csv is not None:
+                href = "data:text/csv;charset=utf-8," + urllib.parse.quote(self.table_csv)
+                parts.append(f'<p class="arena-chart-download" data-pagefind-ignore><a download="{html_attr(self.fig_id)}.csv" '
+                             f'href="{href}">{words["csv"]}</a></p>')
+            return "\n".join(parts)
+        labels = self.panels["labels"]
+        sections = []
         if self.data_html:
-            parts.append(f'<details class="arena-chart-data" data-pagefind-ignore><summary>{words["table"]}</summary>'
-                         f'{self.data_html}</details>')
-        if self.table_csv is not None:
-            label = words["csv"]
-            href = "data:text/csv;charset=utf-8," + urllib.parse.quote(self.table_csv)
-            parts.append(
-                f'<p class="arena-chart-download" data-pagefind-ignore><a download="{html_attr(self.fig_id)}.csv" href="{href}">{label}</a></p>'
-            )
+            sections.append(("table", self.data_html))
+        rows = "".join(f"<dt>{_html_text(label)}</dt><dd>" + (f'<a href="{html_attr(href)}">{_html_text(text)}</a>'
+                                                              if href else _html_text(text)) + "</dd>"
+                       for label, text, href in self.panels["sources"])
+        sections.append(("sources", f'<dl class="arena-sources">{rows}</dl>'))
+        links = "".join(f'<li><a href="{html_attr(href)}" download="{html_attr(name)}">{_html_text(label)}</a></li>'
+                        for label, href, name in self.panels["downloads"])
+        links += (f'<li><button type="button" class="arena-png" data-chart="{html_attr(self.element_id)}" '
+                  f'data-name="{html_attr(self.panels["base"])}.png">{_html_text(labels["png"])}</button></li>')
+        sections.append(("download", f'<ul class="arena-downloads">{links}</ul>'))
+        body = "".join(f'<section class="arena-panel" data-arena-panel="{name}" aria-label="{html_attr(labels[name])}">'
+                       f'<h4 class="arena-panel-heading">{_html_text(labels[name])}</h4>{content}</section>'
+                       for name, content in sections)
+        parts.append(f'<div class="arena-panels" data-pagefind-ignore data-chart="{html_attr(self.element_id)}" '
+                     f'data-labels="{html_attr(script_json(labels))}">{body}</div>')
         return "\n".join(parts)
 
     def note_typst(self) -> str:
@@ -210,12 +234,18 @@ class Figure:
         return raw_markdown("typst", '#block(width: 100%, above: 0.6em, align(left, text(size: 8.5pt, '
                                      f'fill: rgb("#4a5561"))[{typst_text(self.note)}]))')
 
+    FILES_MIME = "application/vnd.arena.figure-files+json"
+
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        return {
+        bundle = {
             "text/html": self.to_html(),
             "image/svg+xml": self.svg,
             "text/plain": self.alt_text,
         }
+        if self.panels:   # what the build writes as the figure's downloads (renderers ignore it)
+            bundle[self.FILES_MIME] = {"base": self.panels["base"], "svg": self.svg, "spec": self.web["wide"],
+                                       "csv": self.panels["csv"], "meta": self.panels["meta"]}
+        return bundle
 
     def _ipython_display_(self) -> None:
         # Two outputs: the chart, then the note (and download link). Both sit inside the figure
@@ -223,7 +253,7 @@ class Figure:
         from IPython.display import display
 
         display(self._repr_mimebundle_(), raw=True)
-        if self.note or self.table_csv is not None:
+        if self.note or self.table_csv is not None or self.panels:
             display({"text/html": self.note_html(), "text/markdown": self.note_typst(),
                      "text/plain": self.note or ""}, raw=True)
 

@@ -496,7 +496,9 @@ def record(fig_id: str, r: Report, index: dict, mode: str, suppress_below: int =
     rows = _records(t[cols])
     for row, st in zip(rows, statuses):
         row.update(st)
-    rec = {"id": fig_id, "number": s.get("number"), "chart": s["chart"], "table": rows, "langs": {}}
+    rec = {"id": fig_id, "number": s.get("number"), "source_line": s.get("source_line"), "chart": s["chart"],
+           "population": (r.codebook.populations.get(s.get("population") or "all")), "table": rows, "langs": {}}
+    rec["population"] = {lang: getattr(rec["population"], lang) for lang in LANGS} if rec["population"] else {}
     for lang in LANGS:
         v = r.view(lang)
         text = note(fig_id, v)

@@ -535,6 +535,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         claim_details = claims_mod.details(numbers_art, lang, populations, refs)
         reconciliation_href = next((r["page"] for rid, r in refs.items() if rid == "sec-bilag-afstemning"), "")
         (out_dir / "downloads").mkdir(parents=True, exist_ok=True)
+        _write_figure_files(results, out_dir / "downloads" / "figures")
         (out_dir / "downloads" / "numbers.csv").write_text(
             claims_mod.numbers_csv(numbers_art, lang, populations, refs), encoding="utf-8")
         for i, (page, output) in enumerate(zip(pages, html_out)):
@@ -572,6 +573,27 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         except TypstFailure as exc:
             raise BuildFailure(str(exc)) from None
         rep.step(f"{lang}: pdf", time.perf_counter() - t, pdf_name)
+
+
+def _write_figure_files(results: list[dict], folder: Path) -> None:
+    """Each figure's downloads (CSV for the locale, its metadata, SVG, Vega-Lite spec), as the
+    chapter made them (analysis.display.Figure.FILES_MIME in the cell's output)."""
+    from analysis.display import Figure
+
+    for result in results:
+        for outputs in (result or {}).get("cells", {}).values():
+            for out in outputs:
+                files = (out.get("data") or {}).get(Figure.FILES_MIME)
+                if not files:
+                    continue
+                folder.mkdir(parents=True, exist_ok=True)
+                base = folder / files["base"]
+                (base.with_name(base.name + ".csv")).write_text(files["csv"], encoding="utf-8")
+                (base.with_name(base.name + ".json")).write_text(
+                    json.dumps(files["meta"], ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+                (base.with_name(base.name + ".svg")).write_text(files["svg"], encoding="utf-8")
+                (base.with_name(base.name + ".vl.json")).write_text(
+                    json.dumps(files["spec"], ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _describe(exc, text: str) -> str:

@@ -29,6 +29,10 @@ SIGNIFICANCE_LEVEL = 0.05
 _FRACTION_DENOMINATORS = (2, 3, 4, 5, 10)
 
 
+DOWNLOAD_COLUMNS = ("item", "group", "answer", "count", "base", "percent", "ci_low", "ci_high", "small_base",
+                    "small_cell", "status", "rests_on")
+
+
 class Value(dict):
     """A number of the registry (one row of numbers.json); fields read as attributes."""
 
@@ -60,6 +64,31 @@ def nearest_fraction(percent: float) -> tuple[int, int]:
     k, d = best
     g = math.gcd(k, d) or 1
     return k // g, d // g
+
+
+def locale_csv(frame, lang: str) -> str:
+    """A table as CSV for the page's locale: Danish with `;`, decimal comma and a byte-order mark
+    (what Danish spreadsheets expect), English with `,` and a decimal point; formula-guarded."""
+    import csv
+    import io
+
+    from analysis.escape import csv_cell
+
+    def cell(v):
+        if v is None or (isinstance(v, float) and v != v):
+            return ""
+        if isinstance(v, bool):
+            return words.get(lang, "yes" if v else "no")
+        if isinstance(v, float):
+            return fmt.decimal(v, lang, 1)
+        return csv_cell(v)
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";" if lang == "da" else ",", lineterminator="\n")
+    writer.writerow([csv_cell(str(c)) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        writer.writerow([cell(v) for v in row])
+    return ("\ufeff" if lang == "da" else "") + out.getvalue()
 
 
 def format_number(v: dict, lang: str) -> str:
@@ -222,8 +251,52 @@ class Report:
         rec = self.figure_record(fig_id)
         texts = rec["langs"][self.lang]
         chart = charts.set_properties(figures.build_chart(texts["chart"], self.lang), title=alt.Undefined)
-        return Figure.from_chart(chart, texts["alt"], lang=self.lang, table=self.download_table(fig_id),
-                                 fig_id=fig_id, note=texts["note"])
+        table = self.download_table(fig_id)
+        return Figure.from_chart(chart, texts["alt"], lang=self.lang, table=table, fig_id=fig_id, note=texts["note"],
+                                 panels=self._panels(fig_id, rec, table))
+
+    def _panels(self, fig_id: str, rec: dict, table) -> dict:
+        """What the figure's panel shows beside the chart: its sources and its downloads."""
+        w = lambda k, **v: words.get(self.lang, f"panel.{k}", **v)  # noqa: E731
+        texts = rec["langs"][self.lang]
+        survey = self.survey_meta()
+        kind = "infographic" if fig_id.startswith("info") else "figure"
+        number = rec.get("number") or int(fig_id.rsplit("-", 1)[1])   # infographics count on their own
+        base = f"{w(f'file.{kind}')}-{int(number):02d}"
+        where = "../../downloads/figures/"
+        repo = self.project.repository.rstrip("/")
+        sources = [(w("question"), texts.get("question", ""), ""),
+                   (w("asked"), f"{rec.get('population', {}).get(self.lang, '')} ({fmt.number(texts['n'], self.lang)})", "")]
+        if rec.get("number") and rec.get("source_line"):
+            sources.append((w("source"), w("source_text", number=fmt.number(rec["number"], self.lang),
+                                           line=str(rec["source_line"])), ""))
+        sources.append((w("data"), w("data_text", file=survey["file"], origin=w(f"origin.{survey['origin']}"),
+                                     sha=survey["sha256"][:12] + "…"), ""))
+        code = "analysis/figures.py, analysis/figures.yaml"
+        sources.append((w("code"), f"{code} ({fig_id})", f"{repo}/blob/main/analysis/figures.yaml" if repo else ""))
+        reconciliation = self._page_of("sec-bilag-afstemning")
+        if reconciliation:
+            sources.append((w("reconciliation"), w("reconciliation_text"), f"{reconciliation}#sec-bilag-afstemning"))
+        labels = {k: w(k) for k in ("chart", "table", "sources", "download", "png")}
+        downloads = [(w("csv"), f"{where}{base}.csv", f"{base}.csv"), (w("meta"), f"{where}{base}.json", f"{base}.json"),
+                     (w("svg"), f"{where}{base}.svg", f"{base}.svg"), (w("spec"), f"{where}{base}.vl.json", f"{base}.vl.json")]
+        pub = self.publication()
+        meta = {"title": texts["title"], "question": texts.get("question", ""), "note": texts["note"],
+                "base": texts["n"], "asked": rec.get("population", {}).get(self.lang, ""),
+                "source": {"report": pub.original.get("title", ""), "publisher": pub.original.get("publisher", ""),
+                           "figure": rec.get("number"), "line": rec.get("source_line")},
+                "data": {"file": survey["file"], "sha256": survey["sha256"], "origin": survey["origin"]},
+                "edition": {"number": pub.edition, "date": pub.date}, "licence": pub.licence_text,
+                "columns": list(table.columns), "language": self.lang}
+        return {"labels": labels, "sources": sources, "downloads": downloads, "base": base,
+                "csv": locale_csv(table, self.lang), "meta": meta}
+
+    def _page_of(self, section_id: str) -> str:
+        """The page (a file name beside this chapter's) that holds a section, or ""."""
+        for path in sorted((self.project.root / "chapters" / self.lang).glob("*.qmd")):
+            if "{#" + section_id + "}" in path.read_text(encoding="utf-8").split("\n", 1)[0]:
+                return path.with_suffix(".html").name
+        return ""
 
     def download_table(self, fig_id: str):
         """The figure's values as a reader downloads them: labels, base, count, share, interval,
@@ -232,6 +305,7 @@ class Report:
 
         rows = self.figure_record(fig_id)["langs"][self.lang]["download"]
         frame = pd.DataFrame(rows)
+        frame = frame[[c for c in DOWNLOAD_COLUMNS if c in frame]]   # the artifact's JSON sorts keys
         for col, prefix in (("status", "status."), ("rests_on", "rests_on.")):
             if col in frame:
                 frame[col] = [words.get(self.lang, prefix + s) if s else "" for s in frame[col]]

@@ -53,7 +53,8 @@ class Inputs:
             r = self.root
             files = {
                 "analysis": files_under(r, "analysis", ("*.py", "*.yaml")),
-                "code": files_under(r, "arena/render") + files_under(r, "arena/build.py"),
+                "code": files_under(r, "arena/render") + files_under(r, "arena/build.py")
+                + files_under(r, "arena/publication.py"),
                 # only these decide what a chapter's cells and inline expressions produce
                 "exec_code": [r / "arena/render/qmd.py", r / "arena/render/execute.py", r / "arena/chapter.py"],
                 "config": [p for p in r.glob("_quarto*.yml")],
@@ -77,8 +78,8 @@ class Inputs:
         """Everything one language/format output depends on (the no-op check)."""
         chapters = files_under(self.root, f"chapters/{lang}", ("*.qmd",)) + [self.root / "index.qmd"]
         return hash_text("build-v2", lang, fmt, hash_files(self.root, [p for p in chapters if p.exists()]),
-                         self.artifacts, self.group("analysis"), self.group("code"), self.group("config"),
-                         self.env)
+                         self.artifacts, self.group("analysis"), self.group("code"), self.group("exec_code"),
+                         self.group("config"), self.env)
 
 
 def load_json(path: Path) -> dict | None:
