@@ -48,13 +48,17 @@ CATEGORICAL = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
 SINGLE = "#0072B2"
 NET_PAD = 1.5  # percentage points between a bar's end and its net label
 
-TEXTS = {
-    "da": {"non_substantive": "Ikke relevant / ved ikke",
-           # tooltip titles: a reader sees these words, never our field names
-           "tip_item": "Spørgsmål", "tip_answer": "Svar", "tip_share": "Andel", "tip_group": "Gruppe"},
-    "en": {"non_substantive": "Not relevant / don't know",
-           "tip_item": "Question", "tip_answer": "Answer", "tip_share": "Share", "tip_group": "Group"},
-}
+class _Texts(dict):
+    """The charts' own words, from the catalogue (analysis/words.yaml, keys `chart.*`)."""
+
+    def __missing__(self, lang: str) -> dict:
+        from analysis import words
+
+        self[lang] = words.section(lang, "chart")
+        return self[lang]
+
+
+TEXTS = _Texts()   # TEXTS[lang]["tip_item"]: tooltip titles, never our field names
 
 # On the website a chart has two layouts: the designed one (at least WIDE_MIN px of container,
 # like the static SVG) and one for narrow screens, with shorter label lines and the container's

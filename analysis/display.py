@@ -60,8 +60,11 @@ def format_locale(lang: str) -> dict:
         loc["percent"] = "\u00a0%"
     return loc
 NUM = ' class="num"'
-DATA_WORDS = {"da": {"table": "Tallene bag figuren", "csv": "Hent data (CSV)", "table_region": "Tabel"},
-              "en": {"table": "The numbers behind the figure", "csv": "Download data (CSV)", "table_region": "Table"}}
+def _data_words(lang: str) -> dict[str, str]:
+    """The figure's own words (analysis/words.yaml, keys `figure.*`)."""
+    from analysis import words
+
+    return words.section(lang, "figure")
 
 
 def current_lang() -> str:
@@ -132,7 +135,7 @@ class Figure:
         table_csv = data_html = None
         if table is not None:
             table_csv = frame_to_csv(table)
-            data_html = Table(table).to_html(label=DATA_WORDS[lang]["table"])
+            data_html = Table(table).to_html(label=_data_words(lang)["table"])
         from analysis import charts   # built the chart, so imported already
 
         return cls(spec, svg, lang, alt_text, table_csv=table_csv, fig_id=fig_id, note=note,
@@ -194,7 +197,7 @@ class Figure:
         """The note, then the figure's panel: the numbers behind the chart, its sources and its
         downloads. Without JavaScript they follow the chart one after the other; the page's
         script makes them tabs (Chart | Table | Sources | Download) around the chart."""
-        words = DATA_WORDS[self.lang]
+        words = _data_words(self.lang)
         parts = []
         if self.note:
             parts.append(f'<p class="arena-figure-note">{_html_text(self.note)}</p>')
