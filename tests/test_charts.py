@@ -21,7 +21,7 @@ ITEMS = {
            "climate": "A good climate of cooperation across party lines"},
 }
 AGGREGATED = {"item", "code", "x_start", "x_end", "percent", "category", "value", "x", "label", "side",
-              "text", "group", "t", "start", "end", "part"}
+              "text", "group", "t", "start", "end", "part", "assumed"}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_likert_chart_embeds_only_aggregated_columns(likert, lang):
 def test_bars_embed_only_aggregated_columns():
     table = pd.DataFrame({"label": ["A", "B"], "percent": [10.0, 20.0], "count": [1, 2], "base": [10, 10]})
     columns = set().union(*chart_rows(charts.bars(table, "da", "T")))
-    assert columns == {"label", "value", "text"}
+    assert columns == {"label", "value", "text", "assumed"}   # `assumed`: the value's status, drawn
 
 
 def test_respondent_rows_are_refused():
