@@ -536,6 +536,9 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         reconciliation_href = next((r["page"] for rid, r in refs.items() if rid == "sec-bilag-afstemning"), "")
         (out_dir / "downloads").mkdir(parents=True, exist_ok=True)
         _write_figure_files(results, out_dir / "downloads" / "figures")
+        book_csv, dictionary_csv = claims_mod.codebook_csvs(codebook_art, lang)
+        (out_dir / "downloads" / "codebook.csv").write_text(book_csv, encoding="utf-8")
+        (out_dir / "downloads" / "data-dictionary.csv").write_text(dictionary_csv, encoding="utf-8")
         (out_dir / "downloads" / "numbers.csv").write_text(
             claims_mod.numbers_csv(numbers_art, lang, populations, refs), encoding="utf-8")
         for i, (page, output) in enumerate(zip(pages, html_out)):

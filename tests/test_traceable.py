@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 pytestmark = pytest.mark.slow
+REPO_ROOT = Path(__file__).resolve().parent.parent
 PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s?%")
 SPAN = re.compile(r'<span class="arena-num" data-claim="([^"]+)" data-status="(printed|assumed|inconsistent|differs|derived)">(.*?)</span>', re.S)
 
@@ -107,3 +108,25 @@ def test_popovers_from_the_keyboard_show_the_value_numbers_csv_gives(built_proje
             assert page.locator("#arena-claim-popover").count() == 0
             assert page.evaluate("document.activeElement.getAttribute('data-claim')") == key
         browser.close()
+
+
+@pytest.mark.parametrize("lang, about", [("da", "15-om-data.html"), ("en", "15-about-the-data.html")])
+def test_codebook_and_data_dictionary_downloads(built_project: Path, lang: str, about: str) -> None:
+    import yaml
+
+    site = built_project / "_site" / lang
+    page = (site / "chapters" / lang / about).read_text(encoding="utf-8")
+    for name in ("numbers.csv", "codebook.csv", "data-dictionary.csv"):
+        assert f'href="../../downloads/{name}"' in page                 # linked from the about-the-data page
+    codebook = yaml.safe_load((REPO_ROOT / "data/codebook/codebook.yaml").read_text(encoding="utf-8"))
+    variables = [v["id"] for v in codebook["variables"]]
+    sep = ";" if lang == "da" else ","
+    book = list(csv.reader(io.StringIO((site / "downloads/codebook.csv").read_text(encoding="utf-8").lstrip("\ufeff")),
+                           delimiter=sep))
+    assert [r[0] for r in book[1:]] == variables
+    first = next(v for v in codebook["variables"])
+    assert book[1][1] == first["question"]["da"] and book[1][2] == first["question"]["en"]
+    dictionary = list(csv.reader(io.StringIO((site / "downloads/data-dictionary.csv").read_text(encoding="utf-8")
+                                             .lstrip("\ufeff")), delimiter=sep))
+    header = (REPO_ROOT / "data/raw/survey.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert [r[0] for r in dictionary[1:]] == header                  # every column of the respondent file

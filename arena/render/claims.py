@@ -75,3 +75,33 @@ def numbers_csv(numbers: dict, lang: str, populations: dict[str, str], refs: dic
                ref["number"] if ref else "", dec(n.get("p")), words.get(lang, n["test"]) if n.get("test") else ""]
         writer.writerow([csv_cell(v) for v in row])
     return ("\ufeff" if lang == "da" else "") + out.getvalue()
+
+
+def codebook_csvs(codebook, lang: str) -> tuple[str, str]:
+    """The codebook (questions, codes and labels in both languages, who was asked) and the data
+    dictionary (each column of the respondent file: what a value, an empty cell and each special
+    code mean), as CSV for the page's locale."""
+    import csv
+    import io
+
+    from analysis.escape import csv_cell
+
+    def write(rows: list[list[str]]) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";" if lang == "da" else ",", lineterminator="\n")
+        writer.writerows([[csv_cell(v) for v in row] for row in rows])
+        return ("\ufeff" if lang == "da" else "") + out.getvalue()
+
+    w = lambda k, **v: words.get(lang, f"codebook.{k}", **v)  # noqa: E731
+    book = [[w("variable"), w("question_da"), w("question_en"), w("asked_da"), w("asked_en"), w("codes")]]
+    dictionary = [[w("column"), w("values"), w("empty"), w("special")],
+                  ["resp_id", w("id_values"), w("never_empty"), ""]]
+    for v in codebook.variables.values():
+        scale, pop = codebook.scales[v.scale], codebook.populations[v.population]
+        codes = "; ".join(f"{c.code} = {c.da} / {c.en}" for c in scale.codes)
+        book.append([v.id, v.question["da"], v.question["en"], pop.da, pop.en, codes])
+        substantive = [str(c.code) for c in scale.codes if c.kind == "substantive"]
+        special = "; ".join(f"{c.code} = {w('kind.' + c.kind)}" for c in scale.codes if c.kind != "substantive")
+        empty = w("not_asked", who=getattr(pop, lang)) if pop.query else w("never_empty")
+        dictionary.append([v.id, w("code_values", codes=", ".join(substantive)), empty, special])
+    return write(book), write(dictionary)
