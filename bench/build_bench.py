@@ -114,6 +114,22 @@ def bench_quarto(base: Path, runs: int) -> dict[str, list[float]]:
     return out
 
 
+def page_weights(site: Path) -> list[tuple[str, int, int]]:
+    """(page, its HTML bytes, with the local scripts and styles it loads) for every page."""
+    import re
+
+    out = []
+    for page in sorted(site.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        total = len(html.encode("utf-8"))
+        for ref in set(re.findall(r'<(?:script[^>]+src|link[^>]+href)="([^"#?]+\.(?:js|css))"', html)):
+            asset = (page.parent / ref).resolve()
+            if asset.is_file():
+                total += asset.stat().st_size
+        out.append((str(page.relative_to(site)), len(html.encode("utf-8")), total))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
@@ -144,6 +160,13 @@ def main() -> int:
         print(f"{name:<22}" + "".join(f"{statistics.median(res[k]):>12.2f}" if res.get(k) else f"{'-':>12}"
                                       for k in STEPS))
     print(f"\npeak RSS of the largest child process (build or kernel): {peak_mb:.0f} MB")
+    weights_root = fresh_copy(Path(tempfile.mkdtemp(prefix="arena-weight-")), "arena")
+    timed(arena_cmd("--format", "html"), weights_root)
+    weights = page_weights(weights_root / "_site")
+    print(f"\npage weight (KB: the page / with the scripts and styles it loads), {len(weights)} pages:")
+    for name, own, total in weights:
+        print(f"  {name:<60} {own / 1024:8.1f} {total / 1024:8.1f}")
+    shutil.rmtree(weights_root.parent, ignore_errors=True)
     if "quarto render" in results:
         emb = next(iter(results.values()))
         q = results["quarto render"]
