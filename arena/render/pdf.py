@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from analysis.escape import typst_string
+from arena import interrupt
 from arena.render.html import TEMPLATES, fill
 
 MONTHS = {
@@ -66,10 +67,12 @@ def build_pdf(*, lang: str, words: dict, book: dict, chapters_typst: list[str], 
     main = workdir / "book.typ"
     main.write_text(source, encoding="utf-8")
     stamp = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+    interrupt.pause("pdf")
     try:
         pdf = typst.compile(str(main), root=str(workdir), ignore_system_fonts=True,
                             timestamp=int(stamp.timestamp()), format="pdf")
     except Exception as exc:  # typst.TypstError carries the message with file and line
         raise TypstFailure(f"Typst failed for {lang} ({main}): {exc}") from None
+    interrupt.check()   # Typst runs in this process and cannot be stopped: drop its result
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     out_pdf.write_bytes(pdf)
