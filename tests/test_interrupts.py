@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from arena import publish
+from arena import interrupt, publish
 from conftest import copy_project, run_build, tree_hashes
 
 pytestmark = pytest.mark.slow
@@ -168,7 +168,9 @@ def test_kill_at_swap_keeps_a_complete_site(project: Path, tmp_path: Path) -> No
     wait_paused(proc, flag)
     stop(proc, signal.SIGKILL)
     assert tree_hashes(project / "_site") == before
-    assert leftovers_of(project, proc.pid)      # the finished new site, removed by the next build
+    # killed between building and publishing: the new site is complete beside the old one
+    building = [p for p in leftovers_of(project, proc.pid) if p.name.startswith("._site.building-")]
+    assert len(building) == 1 and tree_hashes(building[0]) == before
 
 
 def test_publish_swaps_in_one_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -228,3 +230,30 @@ def test_second_build_waits_for_the_lock(project: Path, tmp_path: Path) -> None:
     finally:
         flag.touch()
         first.wait(timeout=120)
+
+
+def test_cancel_kills_a_tool_that_is_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker waiting for a tool (Pandoc, Pagefind) cannot look at the flag; the signal handler's
+    `cancel` kills the tool, and the worker's call ends with Interrupted at once."""
+    import threading
+
+    monkeypatch.setattr(interrupt, "CANCEL", threading.Event())
+    monkeypatch.setattr(interrupt, "_children", {})
+    ended: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            interrupt.run(["sleep", "30"], capture_output=True)
+        except BaseException as exc:
+            ended.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not interrupt._children and time.monotonic() < deadline:
+        time.sleep(0.01)
+    t = time.monotonic()
+    interrupt.cancel(signal.SIGTERM)
+    thread.join(timeout=5)
+    assert time.monotonic() - t < 1.0
+    assert len(ended) == 1 and isinstance(ended[0], interrupt.Interrupted)
