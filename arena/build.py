@@ -18,6 +18,8 @@ import threading
 import time
 from pathlib import Path
 
+from arena import interrupt
+from arena.publish import publish, sweep
 from arena.render.cache import Inputs, load_json, save_json
 
 LANGS = ("da", "en")
@@ -41,13 +43,15 @@ class Reporter:
             self._console = Console(stderr=True, highlight=False)
 
     def step(self, name: str, seconds: float, detail: str = "") -> None:
+        if interrupt.CANCEL.is_set():   # a stopped build prints one line, nothing more
+            return
         with self._lock:
             self.timings[name] = self.timings.get(name, 0.0) + seconds
             if self._console:
                 self._console.print(f"[green]✓[/] {name:<28} {seconds:6.2f} s  [dim]{detail}[/]", soft_wrap=True)
 
     def info(self, text: str) -> None:
-        if self._console:
+        if self._console and not interrupt.CANCEL.is_set():
             with self._lock:
                 self._console.print(text)
 
@@ -87,7 +91,6 @@ class timer:
 # ------------------------------------------------------------------------------------------
 def main(args: argparse.Namespace) -> int:
     from arena.project import Project, ProjectError
-    from arena.steps import Graph, InputError
 
     t0 = time.perf_counter()
     try:
@@ -95,6 +98,78 @@ def main(args: argparse.Namespace) -> int:
     except ProjectError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    previous = interrupt.install()
+    try:
+        with _build_lock(project, bool(getattr(args, "no_wait", False))) as locked:
+            if not locked:
+                return 1
+            removed = sweep(project.root, project.cache, project.artifacts)
+            if removed and not getattr(args, "quiet", False):
+                print(f"arena build: removed {len(removed)} leftover folder(s) of a build that was killed",
+                      file=sys.stderr)
+            return _main(args, project, t0)
+    except interrupt.Interrupted as exc:
+        _stopped(project, exc.signum or interrupt.signum())
+    finally:
+        interrupt.restore(previous)
+
+
+PUBLISHED = threading.Event()   # set the moment the new _site is in place
+
+
+class _build_lock:
+    """One build at a time per project (.arena-cache/build.lock, an flock: a killed build's
+    lock goes with its process). A second build waits, or with --no-wait gives up."""
+
+    def __init__(self, project, no_wait: bool) -> None:
+        from filelock import FileLock
+
+        project.cache.mkdir(parents=True, exist_ok=True)
+        self.path = project.show(project.cache / "build.lock")
+        self.lock = FileLock(project.cache / "build.lock")
+        self.no_wait = no_wait
+
+    def __enter__(self) -> bool:
+        from filelock import Timeout
+
+        try:
+            self.lock.acquire(timeout=0)
+        except Timeout:
+            if self.no_wait:
+                print(f"error: another build of this project is running ({self.path} is locked); "
+                      "--no-wait: not waiting for it", file=sys.stderr)
+                return False
+            print(f"arena build: waiting for another build of this project to finish ({self.path})",
+                  file=sys.stderr, flush=True)
+            self.lock.acquire()
+        return True
+
+    def __exit__(self, *_: object) -> None:
+        if self.lock.is_locked:
+            self.lock.release()
+
+
+def _stopped(project, num: int) -> None:
+    """After SIGINT/SIGTERM: end the children and worker threads, remove this build's temporary
+    folders, print one line, exit 128 + the signal number (never returns)."""
+    import signal
+
+    interrupt.cancel(num)
+    deadline = time.monotonic() + 1.0     # workers notice within 0.2 s; Typst cannot be stopped
+    for t in threading.enumerate():
+        if t is not threading.current_thread() and not t.daemon:
+            t.join(max(0.0, deadline - time.monotonic()))
+    sweep(project.root, project.cache, project.artifacts, mine=True)
+    state = ("the new _site was already in place" if PUBLISHED.is_set() else "_site is unchanged")
+    print(f"arena build: interrupted ({signal.Signals(num).name}); {state}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(128 + num)     # a thread inside Typst would otherwise hold the exit back
+
+
+def _main(args: argparse.Namespace, project, t0: float) -> int:
+    from arena.project import ProjectError
+    from arena.steps import Graph, InputError
+
     root = project.root
     project.on_sys_path()
     langs = list(dict.fromkeys(args.lang or LANGS))
@@ -245,6 +320,8 @@ class Steps:
         """True (and the problems printed, once) if a step failed or the data is not valid."""
         from arena.steps import InputError
 
+        if interrupt.CANCEL.is_set():   # stopped, not failed: nothing to explain
+            return True
         problems: list[str] = []
         error = self.error or self.validation_error
         if error is not None and not isinstance(error, InputError) and self.error is error:
@@ -299,8 +376,9 @@ def _build_embedded(root: Path, site: Path, cache_dir: Path, langs: list[str], f
     import tempfile
 
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="._site.building-", dir=root))
-    work = Path(tempfile.mkdtemp(prefix="work-", dir=cache_dir))
+    # Named by our pid: a later build removes them if this process was killed (arena/publish.py).
+    tmp = Path(tempfile.mkdtemp(prefix=f"._site.building-{os.getpid()}-", dir=root))
+    work = Path(tempfile.mkdtemp(prefix=f"work-{os.getpid()}-", dir=cache_dir))
     try:
         if "html" in formats:   # ~3 s the first time: overlap it with kernel start-up
             from arena.render import vendor
@@ -314,6 +392,9 @@ def _build_embedded(root: Path, site: Path, cache_dir: Path, langs: list[str], f
             try:
                 _build_language(root, lang, formats, tmp, work / lang, cache_dir, no_cache, rep, inputs,
                                 steps, speculative)
+            except interrupt.Interrupted:   # the build is being stopped: the main thread reports
+                if threading.current_thread() is threading.main_thread():
+                    raise
             except BaseException as exc:  # re-raised in the main thread
                 errors.append(exc)
 
@@ -337,8 +418,9 @@ def _build_embedded(root: Path, site: Path, cache_dir: Path, langs: list[str], f
         vendor.write_root_index(tmp)
         with timer(rep, "wait for validation"):
             steps.gate()
+        interrupt.pause("swap")
         with timer(rep, "swap _site"):
-            _swap(tmp, site)
+            publish(tmp, site, PUBLISHED.set)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
@@ -362,14 +444,6 @@ def _carry_over(site: Path, tmp: Path, langs: list[str], formats: list[str]) -> 
                 dest = tmp / item.relative_to(site)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(item, dest)
-
-
-def _swap(tmp: Path, site: Path) -> None:
-    old = site.with_name(f"._site.old-{os.getpid()}")
-    if site.exists():
-        os.replace(site, old)
-    os.replace(tmp, site)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------------
@@ -436,6 +510,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
                 if "validation()" in docs[i].code():   # the validation appendix reads its artifact
                     steps.wait_validation()
                     key = inputs.execution_key(lang, docs[i].code(), steps.graph)
+                interrupt.pause("execute")
                 results[i] = kernel.run_chapter(docs[i])
                 _save(exec_dir / f"{key}.json", results[i])
                 rep.step(f"{lang}: execute {Path(docs[i].path).name}", time.perf_counter() - tc)
@@ -451,6 +526,8 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
     for f in exec_dir.glob("*.json"):
         if f.name not in keep:
             f.unlink(missing_ok=True)
+
+    interrupt.check()
 
     # 3. pages, numbering, cross-reference index -----------------------------------------
     pages: list[Page] = []
@@ -521,6 +598,8 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
     typst_out = converted[per_page - 1::per_page] if "pdf" in formats else []
     rep.step(f"{lang}: pandoc", time.perf_counter() - t, f"{converted.fresh} of {len(jobs)} documents converted")
 
+    interrupt.check()
+
     # 5. HTML pages ---------------------------------------------------------------------
     if "html" in formats:
         t = time.perf_counter()
@@ -542,6 +621,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         (out_dir / "downloads" / "numbers.csv").write_text(
             claims_mod.numbers_csv(numbers_art, lang, populations, refs), encoding="utf-8")
         for i, (page, output) in enumerate(zip(pages, html_out)):
+            interrupt.check()
             toc, body = split_page(output)
             has_chart = 'class="arena-chart"' in body
             any_chart |= has_chart
@@ -566,6 +646,8 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         (out_dir / "cite" / f"arena-{lang}.json").write_text(publication.csl_json_text(), encoding="utf-8")
         vendor.search_index(out_dir, lang)   # Pagefind: the language's offline search index
         rep.step(f"{lang}: html", time.perf_counter() - t, f"{len(pages)} pages")
+
+    interrupt.check()
 
     # 6. PDF ----------------------------------------------------------------------------
     if "pdf" in formats:
@@ -615,13 +697,12 @@ def _describe(exc, text: str) -> str:
 # ------------------------------------------------------------------------------------------
 def build_quarto(root: Path, langs: list[str], formats: list[str], quiet: bool, quarto: str) -> int:
     """Real Quarto: `quarto render --profile <lang>` into a temporary output dir, then swap."""
-    import subprocess
     import tempfile
 
     from arena.render import vendor
 
     site = root / "_site"
-    tmp = Path(tempfile.mkdtemp(prefix="._site.building-", dir=root))
+    tmp = Path(tempfile.mkdtemp(prefix=f"._site.building-{os.getpid()}-", dir=root))
     try:
         _carry_over(site, tmp, langs, formats)
         for lang in langs:
@@ -633,14 +714,14 @@ def build_quarto(root: Path, langs: list[str], formats: list[str], quiet: bool, 
                 cmd.append("--quiet")
             env = dict(os.environ, ARENA_LANG=lang)
             t = time.perf_counter()
-            proc = subprocess.run(cmd, cwd=root, env=env)
+            proc = interrupt.run(cmd, cwd=root, env=env)
             if proc.returncode != 0:
                 print(f"error: quarto render --profile {lang} failed ({proc.returncode})", file=sys.stderr)
                 return 1
             if not quiet:
                 print(f"✓ quarto render --profile {lang}  {time.perf_counter() - t:.2f} s", file=sys.stderr)
         vendor.write_root_index(tmp)
-        _swap(tmp, site)
+        publish(tmp, site, PUBLISHED.set)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

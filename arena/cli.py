@@ -104,6 +104,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar (CI)")
     p.add_argument("--no-cache", action="store_true", help="ignore the content-hash cache")
     p.add_argument("--explain", action="store_true", help="list which steps ran and why")
+    p.add_argument("--no-wait", action="store_true",
+                   help="if another build of this project is running, exit 1 instead of waiting for it")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("release", help="freeze this edition's numbers into editions/<n>/")

@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from arena.interrupt import check, pause
 from arena.project import DATA_MODES, Project
+from arena.publish import publish
 
 STATUS_ORDER = ("printed", "assumed", "inconsistent", "differs", "derived")
 STATE = "step.json"          # in each artifact folder: the key, what was read, what was written
@@ -96,6 +98,7 @@ class Context:
         return data
 
     def write(self, name: str, data: bytes | str) -> Path:
+        check()     # a stopped build writes nothing more (its folders are being removed)
         path = self.out / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
@@ -451,14 +454,10 @@ class Graph:
             state = {"key": self._key(name, parts), "parts": parts, "read": ctx.read_hashes,
                      "outputs": outputs}
             (tmp / STATE).write_text(json.dumps(state, sort_keys=True, indent=1) + "\n", encoding="utf-8")
-            old = final.with_name(f".{name}.old-{os.getpid()}")
-            if final.exists():
-                os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
+            publish(tmp, final)     # one atomic swap (arena/publish.py)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        _pause_for_tests(name)
+        pause(name)
         return decision
 
     def outputs_digest(self, names: tuple[str, ...] = ORDER) -> str:
@@ -473,21 +472,6 @@ class Graph:
                 continue
             lines.append(f"{'ran ' if d.run else 'kept'} {name:<15} {'; '.join(d.reasons)}")
         return "\n".join(lines)
-
-
-def _pause_for_tests(name: str) -> None:
-    """A test hook: with ARENA_TEST_PAUSE=<step>:<file>, wait after that step until <file>
-    exists (tests replace inputs between two steps without depending on timing)."""
-    spec = os.environ.get("ARENA_TEST_PAUSE", "")
-    step, _, flag = spec.partition(":")
-    if step != name or not flag:
-        return
-    import time
-
-    Path(flag + ".paused").touch()
-    deadline = time.monotonic() + 120
-    while not Path(flag).exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def run_all(project: Project, names: tuple[str, ...] = ORDER, force: bool = False) -> Graph:

@@ -17,6 +17,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+from arena import interrupt
 from arena.render.qmd import Cell, Document, Markdown
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -93,7 +94,8 @@ class Kernel:
         self.timeout = timeout
         # IPC transport: local sockets, no TCP ports (and no "running over TCP" warning)
         # (sockets live in a short temporary directory: a Unix socket path has ~100 characters)
-        self._conn_dir = tempfile.mkdtemp(prefix="arena-k-")
+        # (named by our pid: a later build removes it if this process was killed, arena/publish.py)
+        self._conn_dir = tempfile.mkdtemp(prefix=f"arena-k-{os.getpid()}-")
         self.km = KernelManager(kernel_name="python3", transport="ipc",
                                 connection_file=os.path.join(self._conn_dir, f"{lang}.json"))
         self.kc = None
@@ -112,6 +114,9 @@ class Kernel:
         Path(km.connection_file).parent.mkdir(parents=True, exist_ok=True)
         km.start_kernel(env=env, cwd=str(self.root))
         self._stack.callback(self._shutdown)
+        # The kernel leads its own process group (jupyter_client): a stopped build kills it all.
+        self._pid = km.provisioner.pid
+        interrupt.add_child(self._pid, group=True)
         kc = km.client()
         kc.start_channels()
         self.kc = kc
@@ -123,6 +128,8 @@ class Kernel:
             if self.kc is not None:
                 self.kc.stop_channels()
         finally:
+            if getattr(self, "_pid", None):
+                interrupt.remove_child(self._pid)
             self.km.shutdown_kernel(now=True)
             self.km.cleanup_resources()
             shutil.rmtree(self._conn_dir, ignore_errors=True)
@@ -142,10 +149,12 @@ class Kernel:
         clear_pending = False
         while True:
             try:
-                # Blocks in zmq poll (no busy wait); wakes once a second to check the kernel
+                # Blocks in zmq poll (no busy wait); wakes five times a second to check the kernel
+                # and whether the build is being stopped
                 # (nbclient waited here with no timeout: a kernel that died hung the build).
-                msg = kc.iopub_channel.get_msg(timeout=1)
+                msg = kc.iopub_channel.get_msg(timeout=0.2)
             except Empty:
+                interrupt.check()
                 if not self.km.is_alive():
                     raise RuntimeError(f"the {self.lang} kernel died") from None
                 if time.monotonic() > deadline:
@@ -192,9 +201,10 @@ class Kernel:
         """Take the execute_reply off the shell channel (errors came as outputs already)."""
         while True:
             try:
-                if self.kc.shell_channel.get_msg(timeout=1)["parent_header"].get("msg_id") == msg_id:
+                if self.kc.shell_channel.get_msg(timeout=0.2)["parent_header"].get("msg_id") == msg_id:
                     return
             except Empty:
+                interrupt.check()
                 if not self.km.is_alive():
                     raise RuntimeError(f"the {self.lang} kernel died") from None
                 if time.monotonic() > deadline:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from arena import interrupt
+
 TEMPLATES = Path(__file__).parent / "templates"
 BATCH = TEMPLATES / "batch.lua"   # loads arena.lua (the Quarto features) itself
 
@@ -59,7 +61,7 @@ def convert(jobs: list[PandocJob], workdir: Path, cache_dir: Path | None = None)
                              "xref": jobs[i].xref} for i in todo]}
         jobs_file = workdir / "pandoc-jobs.json"
         jobs_file.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-        proc = subprocess.run([pandoc_path(), "lua", str(BATCH), str(jobs_file)], capture_output=True)
+        proc = interrupt.run([pandoc_path(), "lua", str(BATCH), str(jobs_file)], capture_output=True)
         if proc.returncode != 0:
             raise PandocError(f"pandoc failed ({proc.returncode}) on {len(todo)} documents:\n"
                               f"{proc.stderr.decode(errors='replace')}")

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from analysis.escape import typst_string
+from arena import interrupt
 from arena.render.html import TEMPLATES, fill
 
 MONTHS = {
@@ -69,6 +70,7 @@ def build_pdf(*, lang: str, words: dict, book: dict, chapters_typst: list[str], 
     main = workdir / "book.typ"
     main.write_text(source, encoding="utf-8")
     stamp = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+    interrupt.pause("pdf")
     try:
         from analysis.display import FONTS   # the charts' font: the PDF draws them alike
 
@@ -76,5 +78,6 @@ def build_pdf(*, lang: str, words: dict, book: dict, chapters_typst: list[str], 
                             timestamp=int(stamp.timestamp()), format="pdf")
     except Exception as exc:  # typst.TypstError carries the message with file and line
         raise TypstFailure(f"Typst failed for {lang} ({main}): {exc}") from None
+    interrupt.check()   # Typst runs in this process and cannot be stopped: drop its result
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     out_pdf.write_bytes(pdf)

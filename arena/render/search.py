@@ -11,8 +11,9 @@ Same pages, same index: the output is byte-identical from build to build.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
+
+from arena import interrupt
 
 # Pagefind's own ready-made interfaces: the page template has its own search box instead.
 UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
@@ -38,7 +39,7 @@ def index_language(lang_dir: Path, lang: str) -> None:
     """Index the pages under `lang_dir` (e.g. _site/da) into `lang_dir/pagefind/` (~0.1 s)."""
     out = lang_dir / "pagefind"
     shutil.rmtree(out, ignore_errors=True)
-    proc = subprocess.run([executable(), "--site", str(lang_dir), "--output-subdir", "pagefind",
+    proc = interrupt.run([executable(), "--site", str(lang_dir), "--output-subdir", "pagefind",
                            "--force-language", lang, "--silent"], capture_output=True, text=True)
     if proc.returncode != 0 or not (out / "pagefind.js").exists():
         raise SearchIndexError(f"pagefind failed for {lang_dir} ({proc.returncode}):\n{proc.stderr}{proc.stdout}")
