@@ -90,6 +90,7 @@ class Figure:
         self.data_html = data_html   # the plotted numbers as a table, under the chart
         digest = hashlib.sha256(script_json(spec).encode()).hexdigest()[:10]
         self.fig_id = fig_id or f"chart-{digest}"
+        self.appendix_link: tuple[str, str] | None = None   # (href, text): its table in Appendix B
 
     @property
     def element_id(self) -> str:
@@ -178,6 +179,9 @@ class Figure:
         if self.data_html:
             parts.append(f'<details class="arena-chart-data" data-pagefind-ignore><summary>{words["table"]}</summary>'
                          f'{self.data_html}</details>')
+        if self.appendix_link:
+            href, text = self.appendix_link
+            parts.append(f'<p class="arena-chart-appendix"><a href="{html_attr(href)}">{_html_text(text)}</a></p>')
         if self.table_csv is not None:
             label = words["csv"]
             href = "data:text/csv;charset=utf-8," + urllib.parse.quote(self.table_csv)

@@ -172,8 +172,22 @@ class Report:
         rec = self.figure_record(fig_id)
         texts = rec["langs"][self.lang]
         chart = charts.set_properties(figures.build_chart(texts["chart"], self.lang), title=alt.Undefined)
-        return Figure.from_chart(chart, texts["alt"], lang=self.lang, table=self.download_table(fig_id),
-                                 fig_id=fig_id, note=texts["note"])
+        fig = Figure.from_chart(chart, texts["alt"], lang=self.lang, table=self.download_table(fig_id),
+                                fig_id=fig_id, note=texts["note"])
+        page = self._appendix_b_page()
+        if page:
+            from analysis import appendix
+
+            fig.appendix_link = (f"{page}#{appendix.appendix_b_anchor(fig_id)}",
+                                 words.get(self.lang, "float.to_appendix", n=appendix.appendix_b_number(self, fig_id)))
+        return fig
+
+    def _appendix_b_page(self) -> str | None:
+        """File name of the page (same folder as every chapter) that holds Appendix B's tables."""
+        for qmd in sorted((self.project.root / "chapters" / self.lang).glob("*.qmd")):
+            if "{#sec-bilag-figurer}" in qmd.read_text(encoding="utf-8"):
+                return qmd.with_suffix(".html").name
+        return None
 
     def download_table(self, fig_id: str):
         """The figure's values as a reader downloads them: labels, base, count, share, interval,
