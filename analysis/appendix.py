@@ -180,7 +180,7 @@ def reconciliation_sections(r, rec: pd.DataFrame) -> str:
         if fig_id == "":
             heading = words.get(lang, "float.prose")
         elif fig_id.startswith("tab-"):
-            heading = f"{float_name(r, fig_id)}: {words.get(lang, 'float.' + fig_id)}"
+            heading = f"{float_name(r, fig_id)}: {words.get(lang, f'float.{fig_id}')}"
         else:
             heading = f"{float_name(r, fig_id)}: {md_text(r.figure_record(fig_id)['langs'][lang]['title'])}"
         out.append(f"\n### {heading}\n")
