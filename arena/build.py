@@ -386,6 +386,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
     try:
         proj = config.load(root, lang)
         other_proj = config.load(root, other)
+        proj.float_kinds   # checks the profile's custom cross-reference kinds now, not mid-render
     except Exception as exc:
         raise BuildFailure(f"project config for profile {lang!r}: {exc}") from None
     chapters = proj.chapters()

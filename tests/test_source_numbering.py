@@ -88,3 +88,15 @@ def test_the_pdf_numbers_infographics_apart(seed, built_project, lang):
 def test_the_seed_parser_reads_numbers_not_positions():
     figures, tables = seed_floats("x\n FIGUR 2 \nTabel 3: y\nFIGUR 12\n")
     assert figures == {2: 2, 4: 12} and tables == [3]
+
+
+def test_a_custom_kind_without_a_key_is_named_with_its_file(tmp_path):
+    from arena.render import config
+
+    for name in ("_quarto.yml", "_quarto-da.yml", "_quarto-en.yml"):
+        shutil.copy(REPO / name, tmp_path / name)
+    assert config.load(tmp_path, "da").float_kinds == ("fig", "tbl", "inf")
+    prof = tmp_path / "_quarto-da.yml"
+    prof.write_text(prof.read_text(encoding="utf-8").replace("      key: inf\n", ""), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"_quarto-da\.yml: crossref\.custom: each entry needs kind: float and a key"):
+        config.load(tmp_path, "da").float_kinds
