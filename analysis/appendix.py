@@ -1,6 +1,7 @@
 """Tables for the appendices: codebook, figure tables, reconciliation, data validation."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -101,27 +102,120 @@ def reconciliation_counts(table: pd.DataFrame) -> dict[str, int]:
     return reconcile.summary(table)
 
 
-def reconciliation_table(table: pd.DataFrame, lang: str, statuses: tuple[str, ...]) -> pd.DataFrame:
-    h = _head(lang)
-    t = table[table["status"].isin(statuses)]
-    return pd.DataFrame({
-        h["claim"]: t["claim_id"],
-        h["source"]: [s.replace("001_59fcf0b10ba7b2e6.txt:", "") for s in t["source"]],
-        h["printed"]: t["printed"],
-        h["recomputed"]: [_fmt_recomputed(v, u, lang) for v, u in zip(t["recomputed"], t["unit"])],
-        h["status"]: [status_word(s, lang) for s in t["status"]],
-    })
+FLOAT_KEYS = {"fig": "fig", "info": "inf", "tab": "tbl"}   # registry id prefix -> cross-reference kind
+
+
+def float_label(fig_id: str) -> str:
+    """The cross-reference label of a registry id: fig-05 -> fig-05, info-1 -> inf-1, tab-1 -> tbl-…"""
+    kind, _, rest = fig_id.partition("-")
+    return f"{FLOAT_KEYS[kind]}-{rest}"
+
+
+def float_name(r, fig_id: str) -> str:
+    """"Figur 5", "Infografik 1", "Tabel 1": numbered as the source numbers them."""
+    kind, _, rest = fig_id.partition("-")
+    if kind == "fig":
+        rest = str(r.figure_record(fig_id)["number"])
+    return words.get(r.lang, f"float.{kind}", n=int(rest))
+
+
+def appendix_b_number(r, fig_id: str) -> int:
+    """The figure's table number in Appendix B (B.1, B.2, … in report order)."""
+    return [f for f, _ in figure_list(r)].index(fig_id) + 1
+
+
+def appendix_b_anchor(fig_id: str) -> str:
+    return f"bilag-b-{fig_id}"
+
+
+def figure_table_section(r, fig_id: str, title: str) -> str:
+    """One figure's table in Appendix B: a numbered heading, a link back to the figure, the table."""
+    n = appendix_b_number(r, fig_id)
+    head = f"{words.get(r.lang, 'float.appendix_b', n=n)}: {md_text(title)}"
+    back = words.get(r.lang, "float.numbers_behind", ref="@" + float_label(fig_id))
+    return f"\n## {head} {{#{appendix_b_anchor(fig_id)}}}\n\n{back}\n\n{figure_table_markdown(r, fig_id)}\n"
+
+
+def _number_label(r, n: dict) -> tuple[str, str]:
+    """(group, what) of a number in the reader's words: the council type it is about, and the
+    answer it counts (from the codebook) or, for a count, rate or test, what kind of number it is."""
+    from analysis.figures import _label, _simple
+
+    lang = r.lang
+    where = f"{n.get('population') or ''} {n.get('numerator') or ''}"
+    group = ""
+    if re.search(r"council\s*==\s*1\b", where):
+        group = words.get(lang, "municipal")
+    elif re.search(r"council\s*==\s*2\b", where):
+        group = words.get(lang, "regional")
+    simple = _simple(n.get("numerator") or "")
+    if simple and n["unit"] not in ("count", "frame") and simple[0] in r.codebook.variables:
+        var, codes = simple
+        v = r.codebook.variables[var]
+        if v.kind == "multi_option":
+            return group, _label(r, var)
+        labels = {c.code: c.label(lang) for c in r.codebook.scale_of(var).codes}
+        answer = " + ".join(labels.get(c, str(c)) for c in sorted(codes))
+        return group, f"{_label(r, var)}: {answer}"
+    return group, words.get(lang, f"rec.unit.{n['unit']}")
+
+
+def _floats_in_order(r, rec: pd.DataFrame) -> list[str]:
+    ids = [f for f, _ in figure_list(r)]
+    tabs = sorted(f for f in rec["figure"].unique() if str(f).startswith("tab-"))
+    return ids + tabs + [""]
+
+
+def reconciliation_sections(r, rec: pd.DataFrame) -> str:
+    """Appendix C for readers: per figure, infographic and table (then the numbers of the text),
+    each number the report prints against the number recomputed from the data, with its status in
+    the page's language. Claim ids and source lines stay in the downloadable table."""
+    lang, h = r.lang, _head(r.lang)
+    shown = ("printed", "inconsistent", "differs")
+    out = []
+    for fig_id in _floats_in_order(r, rec):
+        part = rec[rec["figure"] == fig_id]
+        if part.empty:
+            continue
+        if fig_id == "":
+            heading = words.get(lang, "float.prose")
+        elif fig_id.startswith("tab-"):
+            heading = f"{float_name(r, fig_id)}: {words.get(lang, f'float.{fig_id}')}"
+        else:
+            heading = f"{float_name(r, fig_id)}: {md_text(r.figure_record(fig_id)['langs'][lang]['title'])}"
+        out.append(f"\n### {heading}\n")
+        printed = part[part["status"].isin(shown)]
+        assumed = int((part["status"] == "assumed").sum())
+        if printed.empty:
+            out.append(words.get(lang, "rec.only_assumed", n=assumed) + "\n")
+            continue
+        if assumed:
+            out.append(words.get(lang, "rec.assumed_one" if assumed == 1 else "rec.assumed_many", n=assumed) + "\n")
+        labels = [_number_label(r, r.numbers[c]) if c in r.numbers else ("", "") for c in printed["claim_id"]]
+        cols = {}
+        if any(g for g, _ in labels):
+            cols[_head(lang, "figtable")["group"]] = [g for g, _ in labels]
+        cols[words.get(lang, "rec.what")] = [w for _, w in labels]
+        cols[h["printed"]] = list(printed["printed"])
+        cols[h["recomputed"]] = [_fmt_recomputed(v, u, lang) for v, u in zip(printed["recomputed"], printed["unit"])]
+        cols[h["status"]] = [status_word(s, lang) for s in printed["status"]]
+        from analysis.display import Table
+
+        out.append(Table(pd.DataFrame(cols)).to_markdown() + "\n")
+    return "\n".join(out)
 
 
 def inconsistencies_markdown(r) -> str:
-    """The source's inconsistencies as a list, each explained in the page's language."""
+    """The source's inconsistencies as a list, each explained in the page's language and named by
+    the figure or table it concerns (as the source numbers them)."""
     items = []
+    printed_word = words.get(r.lang, "appendix.printed").lower()
     for n in r.numbers.values():
         if n["status"] != "inconsistent":
             continue
-        lines = n["source"].replace("001_59fcf0b10ba7b2e6.txt:", "")
-        line_word, printed_word = ("linje", "trykt") if r.lang == "da" else ("line", "printed")
-        items.append(f"- **{md_code(n['key'])}** ({line_word} {lines}; {printed_word} «{md_text(n['printed'])}»): "
+        fig = n.get("figure") or ""
+        where = float_name(r, fig) if fig else words.get(r.lang, "float.prose")
+        items.append(f"- **{md_text(where)}** ({printed_word} «{md_text(n['printed'])}»): "
                      f"{md_text(n['explanation_' + r.lang])}")
     return "\n".join(items)
 
@@ -139,11 +233,19 @@ def _fmt_recomputed(value, unit: str, lang: str) -> str:
 
 
 def validation_summary(result, lang: str) -> pd.DataFrame:
+    """One row per kind of rule, said in plain words, with how many rules of that kind were
+    checked and how many held (the rule and suite names of the validation stay out of sight)."""
     h = _head(lang)
     t = pd.DataFrame(result.results)
-    g = t.groupby(["suite", "type"], sort=True).agg(rules=("success", "size"), passed=("success", "sum")).reset_index()
-    return pd.DataFrame({h["suite"]: g["suite"], h["type"]: g["type"], h["rules"]: g["rules"],
-                         h["passed"]: g["passed"].astype(int)})
+    g = t.groupby(["suite", "type"], sort=False).agg(rules=("success", "size"), passed=("success", "sum")).reset_index()
+    texts = []
+    for suite, kind in zip(g["suite"], g["type"]):
+        key = f"rule.{kind}.{suite}" if f"rule.{kind}.{suite}" in words.catalogue() else f"rule.{kind}"
+        if key not in words.catalogue():
+            raise KeyError(f"analysis/words.yaml: no reader's description ({key}) for the validation rule "
+                           f"type {kind} of suite {suite}; add one in Danish and English")
+        texts.append(words.get(lang, key))
+    return pd.DataFrame({h["rule_kind"]: texts, h["rules"]: g["rules"], h["passed"]: g["passed"].astype(int)})
 
 
 class Download:

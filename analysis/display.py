@@ -114,6 +114,7 @@ class Figure:
         self.panels = panels
         digest = hashlib.sha256(script_json(spec).encode()).hexdigest()[:10]
         self.fig_id = fig_id or f"chart-{digest}"
+        self.appendix_link: tuple[str, str] | None = None   # (href, text): its table in Appendix B
 
     @property
     def element_id(self) -> str:
@@ -210,6 +211,9 @@ class Figure:
                 parts.append(f'<p class="arena-chart-download" data-pagefind-ignore><a download="{html_attr(self.fig_id)}.csv" '
                              f'href="{href}">{words["csv"]}</a></p>')
             return "\n".join(parts)
+        if self.appendix_link:   # the figure's numbered table in Appendix B
+            href, text = self.appendix_link
+            parts.append(f'<p class="arena-chart-appendix"><a href="{html_attr(href)}">{_html_text(text)}</a></p>')
         labels = self.panels["labels"]
         sections = []
         if self.data_html:

@@ -364,6 +364,8 @@ def download_table(fig_id: str, r: Report, statuses: list[dict] | None = None,
             if s["question_group"] in r.codebook.batteries else title(fig_id, r)
     else:
         t["answer"] = title(fig_id, r)
+        # an infographic's item names the questions it counts, never their variables
+        t["item"] = [" / ".join(_label(r, v) for v in str(i).split("+")) for i in t["item"]]
     if "group" in t and t["group"].notna().any():
         t["group"] = [_group_label(r, g) for g in t["group"]]
     cols = ["item", "group", "answer", "count", "base", "percent", "ci_low", "ci_high", "small_base",

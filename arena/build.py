@@ -461,6 +461,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
     try:
         proj = config.load(root, lang)
         other_proj = config.load(root, other)
+        proj.float_kinds   # checks the profile's custom cross-reference kinds now, not mid-render
     except Exception as exc:
         raise BuildFailure(f"project config for profile {lang!r}: {exc}") from None
     chapters = proj.chapters()
@@ -545,7 +546,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         if page.title_id.startswith("sec-"):
             refs[page.title_id] = {"kind": "sec", "number": page.number, "title": page.title,
                                    "page": page.href, "anchor": page.title_id}
-        for kind, fid in assemble.float_ids(doc):
+        for kind, fid in assemble.float_ids(doc, proj.float_kinds):
             if fid in refs:
                 raise BuildFailure(f"{doc.path}: duplicate cross-reference label {fid}")
             counters[kind] = counters.get(kind, 0) + 1
@@ -554,7 +555,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
 
     def xref_for(page: Page | None) -> dict:
         """The index as one document sees it: links relative to its page (PDF: in-document)."""
-        data = {"words": proj.words, "refs": {}}
+        data = {"words": proj.words, "floats": list(proj.float_kinds), "refs": {}}
         for rid, r in refs.items():
             href = "#" + r["anchor"] if page is None else (
                 ("#" + r["anchor"]) if r["page"] == page.href else rel(page.href, r["page"]) + "#" + r["anchor"])

@@ -252,8 +252,15 @@ class Report:
         texts = rec["langs"][self.lang]
         chart = charts.set_properties(figures.build_chart(texts["chart"], self.lang), title=alt.Undefined)
         table = self.download_table(fig_id)
-        return Figure.from_chart(chart, texts["alt"], lang=self.lang, table=table, fig_id=fig_id, note=texts["note"],
-                                 panels=self._panels(fig_id, rec, table))
+        fig = Figure.from_chart(chart, texts["alt"], lang=self.lang, table=table, fig_id=fig_id, note=texts["note"],
+                                panels=self._panels(fig_id, rec, table))
+        page = self._appendix_b_page()
+        if page:
+            from analysis import appendix
+
+            fig.appendix_link = (f"{page}#{appendix.appendix_b_anchor(fig_id)}",
+                                 words.get(self.lang, "float.to_appendix", n=appendix.appendix_b_number(self, fig_id)))
+        return fig
 
     def _panels(self, fig_id: str, rec: dict, table) -> dict:
         """What the figure's panel shows beside the chart: its sources and its downloads."""
@@ -297,6 +304,13 @@ class Report:
             if "{#" + section_id + "}" in path.read_text(encoding="utf-8").split("\n", 1)[0]:
                 return path.with_suffix(".html").name
         return ""
+
+    def _appendix_b_page(self) -> str | None:
+        """File name of the page (same folder as every chapter) that holds Appendix B's tables."""
+        for qmd in sorted((self.project.root / "chapters" / self.lang).glob("*.qmd")):
+            if "{#sec-bilag-figurer}" in qmd.read_text(encoding="utf-8"):
+                return qmd.with_suffix(".html").name
+        return None
 
     def download_table(self, fig_id: str):
         """The figure's values as a reader downloads them: labels, base, count, share, interval,

@@ -49,7 +49,7 @@ def _prose_lines(path: Path, lang: str):
     for i, line in enumerate(prose(path, lang).split("\n"), 1):
         s = re.sub(r"`\{python\}[^`]*`", "", line)
         s = re.sub(r"\{[^}]*\}", "", s)                # attributes, ids
-        s = re.sub(r"@(fig|tbl|sec)-[\w-]+", "", s)   # cross-references
+        s = re.sub(r"@(fig|tbl|inf|sec)-[\w-]+", "", s)   # cross-references
         s = re.sub(r"\]\([^)]*\)", "]", s)            # link targets
         yield i, s
 
@@ -124,7 +124,11 @@ def test_no_eight_word_run_from_a_seed(lang, seed_ngrams):
 
 
 def _label(fig_id: str) -> str:
-    return fig_id if fig_id.startswith("fig-") else f"fig-{fig_id}"
+    # infographics are their own float kind (crossref custom key inf), as the source numbers them
+    return fig_id if fig_id.startswith("fig-") else fig_id.replace("info-", "inf-")
+
+
+INF_DIV = re.compile(r"^::: \{#(inf-[\w-]+)\}\n\n```\{python\}\n.*?^```\n\n(.*?)\n\n:::$", re.S | re.M)
 
 
 def _figure_cells(lang: str) -> dict[str, list[tuple[Path, str]]]:
@@ -136,6 +140,8 @@ def _figure_cells(lang: str) -> dict[str, list[tuple[Path, str]]]:
             if label and label.group(1).startswith("fig-"):
                 cap = re.search(r'^#\|\s*fig-cap:\s*"(.*)"\s*$', block, re.M)
                 cells[label.group(1)].append((path, cap.group(1) if cap else ""))
+        for label, cap in INF_DIV.findall(text):   # Quarto's div syntax: the last paragraph is the caption
+            cells[label].append((path, cap))
     return cells
 
 
@@ -164,7 +170,7 @@ def test_danish_and_english_chapters_are_in_step():
     assert len(da) == len(en)
     for d, e in zip(da, en):
         dt, et = d.read_text(encoding="utf-8"), e.read_text(encoding="utf-8")
-        labels = lambda t: re.findall(r"^#\|\s*label:\s*(\S+)", t, re.M)  # noqa: E731
+        labels = lambda t: re.findall(r"^#\|\s*label:\s*(\S+)|^::: \{#(\w+-[\w-]+)\}", t, re.M)  # noqa: E731
         assert labels(dt) == labels(et), f"{d.name} / {e.name}: figures differ"
         sections = lambda t: sorted(re.findall(r"\{#(sec-[\w-]+)", t))  # noqa: E731
         assert sections(dt) == sections(et), f"{d.name} / {e.name}: section ids differ"

@@ -14,7 +14,14 @@ from typing import Callable
 from analysis.escape import html_attr, typst_string
 from arena.render.qmd import INLINE, Cell, Document, Markdown
 
-FIG_ATTR = re.compile(r"\{#((?:fig|tbl)-[\w-]+)[^}]*\}")
+FLOAT_KINDS = ("fig", "tbl")
+
+
+def _float_attr(kinds: tuple[str, ...]) -> re.Pattern:
+    return re.compile(r"\{#((?:" + "|".join(map(re.escape, kinds)) + r")-[\w-]+)[^}]*\}")
+
+
+FIG_ATTR = _float_attr(FLOAT_KINDS)
 SVG_WIDTH = re.compile(r'<svg[^>]*\swidth="([\d.]+)(?:px)?"')
 SVG_HEIGHT = re.compile(r'<svg[^>]*\sheight="([\d.]+)(?:px)?"')
 MAX_WIDTH_PT = 440.0
@@ -35,8 +42,10 @@ def code_block(text: str, classes: str) -> str:
     return f"{f} {{{classes}}}\n{text.rstrip()}\n{f}"
 
 
-def float_ids(doc: Document) -> list[tuple[str, str]]:
-    """(kind, id) of every numbered float in document order: cell labels and {#fig-…} attributes."""
+def float_ids(doc: Document, kinds: tuple[str, ...] = FLOAT_KINDS) -> list[tuple[str, str]]:
+    """(kind, id) of every numbered float in document order: cell labels and {#fig-…} attributes
+    (custom kinds such as {#inf-…} in div syntax, as Quarto writes them)."""
+    attr = _float_attr(kinds)
     out: list[tuple[str, str]] = []
     for piece in doc.pieces:
         if isinstance(piece, Cell):
@@ -44,7 +53,7 @@ def float_ids(doc: Document) -> list[tuple[str, str]]:
             if label.startswith(("fig-", "tbl-")) and (piece.options.get("fig-cap") or piece.options.get("tbl-cap")):
                 out.append((label.split("-", 1)[0], label))
         else:
-            for m in FIG_ATTR.finditer(_strip_code(piece.text)):
+            for m in attr.finditer(_strip_code(piece.text)):
                 out.append((m.group(1).split("-", 1)[0], m.group(1)))
     return out
 

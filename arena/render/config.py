@@ -88,8 +88,28 @@ class Project:
         return str(self.book.get("output-file", f"arena-{self.lang}"))
 
     @property
+    def custom_floats(self) -> list[dict]:
+        """Quarto's custom float kinds (`crossref: custom:` in the profile), e.g. the infographics."""
+        out = []
+        for c in (self.config.get("crossref") or {}).get("custom") or []:
+            if not isinstance(c, dict) or c.get("kind") != "float" or not c.get("key"):
+                raise ValueError(f"_quarto-{self.profile}.yml: crossref.custom: each entry needs "
+                                 "kind: float and a key (Quarto's custom cross-reference kinds)")
+            out.append(c)
+        return out
+
+    @property
+    def float_kinds(self) -> tuple[str, ...]:
+        return ("fig", "tbl", *(c["key"] for c in self.custom_floats))
+
+    @property
     def words(self) -> dict[str, str]:
-        return WORDS[self.lang]
+        # a custom kind's word is its reference prefix, as in Quarto (caption prefix if it differs)
+        out = dict(WORDS[self.lang])
+        for c in self.custom_floats:
+            out[c["key"]] = str(c.get("reference-prefix", c["key"]))
+            out[c["key"] + "-caption"] = str(c.get("caption-prefix", out[c["key"]]))
+        return out
 
     def chapters(self) -> list[Chapter]:
         out: list[Chapter] = []

@@ -3,7 +3,8 @@ arena.lua: the Quarto features this book uses, for plain Pandoc (embedded render
 
   * `::: {.content-visible when-format="…"}` / `.content-hidden`        (profiles are resolved earlier)
   * `::: {#fig-…}` / `::: {#tbl-…}` divs (last paragraph = caption) and image figures
-    `![cap](x.svg){#fig-…}` become numbered Figures: "Figur 1: …" / "Figure 1: …"
+    `![cap](x.svg){#fig-…}` become numbered Figures: "Figur 1: …" / "Figure 1: …"; the same for
+    the profile's custom float kinds (`crossref: custom`, e.g. `::: {#inf-…}` "Infografik 1: …")
   * `@fig-…` / `@tbl-…` / `@sec-…` references become links with the per-language word;
     Pandoc alone would read them as citations (and Typst would fail without a bibliography)
   * `::: {.callout-note}` (and tip/warning/important/caution) become styled boxes
@@ -13,13 +14,16 @@ arena.lua: the Quarto features this book uses, for plain Pandoc (embedded render
 
 Numbers come from the book-wide index built by the Python side, passed per document by
 `batch.lua` (this file is a module: `require`d there, one call of `filters(...)` per document):
-  { "words": {"fig": "Figur", ...}, "refs": {"fig-x": {"kind": "fig", "number": "1", "href": "…"}} }
+  { "words": {"fig": "Figur", ...}, "floats": ["fig", "tbl", "inf"], "refs": {"fig-x": {"kind": "fig", "number": "1", "href": "…"}} }
 ]]
 
 return function(xref, FORMAT, warn)
   local is_html = FORMAT:match("html") ~= nil
   local is_typst = FORMAT:match("typst") ~= nil
   local words = xref.words or {}
+  -- numbered float kinds: fig, tbl and the profile's custom ones (`crossref: custom`, e.g. inf)
+  local floats = {}
+  for _, k in ipairs(xref.floats or { "fig", "tbl" }) do floats[k] = true end
 
   local function format_matches(spec)
     for f in spec:gmatch("[^,%s]+") do
@@ -37,8 +41,8 @@ return function(xref, FORMAT, warn)
   local function caption_prefix(id)
     local ref = xref.refs[id]
     local kind = kind_of(id)
-    if not ref or (kind ~= "fig" and kind ~= "tbl") then return nil end
-    return (words[kind] or kind) .. "\u{a0}" .. ref.number
+    if not ref or not floats[kind] then return nil end
+    return (words[kind .. "-caption"] or words[kind] or kind) .. "\u{a0}" .. ref.number
   end
 
   local function prefix_caption(id, inlines)
@@ -107,13 +111,13 @@ return function(xref, FORMAT, warn)
       if kind and callout_kinds[kind] then return callout(div, kind) end
     end
     local kind = kind_of(div.identifier)
-    if kind == "fig" or kind == "tbl" then return figure_from_div(div) end
+    if floats[kind] then return figure_from_div(div) end
     return nil
   end
 
   local function Figure(fig)
     local kind = kind_of(fig.identifier)
-    if (kind == "fig" or kind == "tbl") and not fig.classes:includes("arena-float") then
+    if floats[kind] and not fig.classes:includes("arena-float") then
       local long = fig.caption.long
       local inlines = pandoc.Inlines({})
       if #long > 0 then inlines = long[1].content end
@@ -130,7 +134,7 @@ return function(xref, FORMAT, warn)
       local ref = xref.refs[c.id]
       if not ref then
         local kind = kind_of(c.id)
-        if kind == "fig" or kind == "tbl" or kind == "sec" then
+        if floats[kind] or kind == "sec" then
           warn("unresolved cross-reference @" .. c.id)
           out:insert(pandoc.Strong({ pandoc.Str("?@" .. c.id) }))
         else
