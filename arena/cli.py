@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -74,7 +75,13 @@ def _port(text: str) -> int:
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arena", description=__doc__)
+    parser.add_argument("--debug", action="store_true", default=False,
+                        help="on an internal error, print the traceback (also ARENA_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)   # `arena build --debug` works too
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_parser = sub.add_parser
+    sub.add_parser = lambda *a, **k: add_parser(*a, parents=[common], **k)   # type: ignore[method-assign]
 
     p = sub.add_parser("reconstruct", help="generate data/raw/survey.csv from the codebook and the published numbers")
     p.add_argument("--check", action="store_true", help="only check that the shipped file is what the generator makes")
@@ -121,6 +128,30 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Exit codes (the README's table): what a script calling `arena` can tell apart.
+EXIT_BAD_INPUT = 1      # an input file (or the project) cannot be used: the message says why
+EXIT_USAGE = 2          # argparse's own code for a wrong command line
+EXIT_INTERNAL = 3       # a bug in arena: one line asking to report it (--debug: the traceback)
+# 4: `arena reconcile --strict` found printed numbers that differ (arena/reconcile.py)
+
+
+def debug_wanted(argv: list[str] | None = None) -> bool:
+    argv = sys.argv[1:] if argv is None else argv
+    return "--debug" in argv or os.environ.get("ARENA_DEBUG", "") not in ("", "0")
+
+
+def internal_error(exc: BaseException, debug: bool) -> str:
+    """The one line a user sees for a bug (the traceback too with --debug or ARENA_DEBUG=1)."""
+    import traceback
+
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+    line = (f"internal error: {exc.__class__.__name__}{at}: {str(exc).splitlines()[0] if str(exc) else ''} "
+            "— this is a bug in arena, please report it with the command you ran"
+            + ("" if debug else " (rerun with --debug or ARENA_DEBUG=1 for the details)"))
+    return ("".join(traceback.format_exception(exc)) + line) if debug else line
+
+
 def main(argv: list[str] | None = None) -> int:
     from arena.project import Project, ProjectError
 
@@ -129,7 +160,23 @@ def main(argv: list[str] | None = None) -> int:
     except ProjectError:
         pass   # each command says so itself where it needs a project
     args = make_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    debug = args.debug or debug_wanted([])
+    if debug:
+        os.environ["ARENA_DEBUG"] = "1"   # the build's threads report their own errors
+    try:
+        return int(args.func(args) or 0)
+    except Exception as exc:   # noqa: BLE001 - the one place a traceback is kept from the user
+        from arena.steps import InputError
+
+        bad_input = isinstance(exc, (InputError, ProjectError))
+        if not bad_input:   # the loaders' error class (analysis/inputs.py), once importable
+            bad = getattr(sys.modules.get("analysis.inputs"), "BadInput", None)
+            bad_input = bad is not None and isinstance(exc, bad)
+        if bad_input:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(internal_error(exc, debug), file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

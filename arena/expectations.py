@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from analysis.inputs import BadInput
+
 from analysis import filters
 from analysis.codebook import Codebook
 
@@ -36,7 +38,7 @@ PANDAS = "pandas"  # condition_parser for row_condition: pandas DataFrame.query 
 INT_TYPE = "int64"  # what GE reports for a nullable Int64 column (see arena.validate.read_typed)
 
 
-class SuiteError(ValueError):
+class SuiteError(BadInput):
     """A suite file cannot be loaded faithfully into Great Expectations (never drop silently)."""
 
 
