@@ -25,9 +25,11 @@ UNITS = ("pct", "pct1", "count", "range", "diff_gt", "signif", "rate", "nonrespo
 
 
 
-def load(path: Path | io.StringIO | bytes, name: str | None = None) -> pd.DataFrame:
+def load(path: Path | io.StringIO | bytes, name: str | None = None,
+         known: list[str] | None = None) -> pd.DataFrame:
     """published.csv, checked: columns, statuses, units, numbers, unique keys, every filter parsed.
-    `name` is how messages name the file (for bytes already read). Errors are `BadInput`."""
+    `name` is how messages name the file (for bytes already read); with `known` (the survey's
+    columns) every filter must name only those. Errors are `BadInput`."""
     name = name or str(path)
     if isinstance(path, bytes):
         data: bytes | str = path
@@ -62,9 +64,14 @@ def load(path: Path | io.StringIO | bytes, name: str | None = None) -> pd.DataFr
                            "rule: a percentage lies between 0 and 100")
         for col in ("population", "numerator", "group"):   # every filter in the one language
             try:
-                filters.parse(row[col])
+                names = filters.parse(row[col]).columns
             except filters.FilterError as exc:
                 raise BadInput(f"{where}, column {col} ({row['claim_id']}): {exc}") from None
+            unknown = sorted(set(names) - set(known)) if known is not None else []
+            if unknown:
+                raise BadInput(f"{where}, column {col} ({row['claim_id']}): {row[col]!r} names "
+                               f"{', '.join(unknown)}, not a variable of the codebook; rule: a filter "
+                               "names columns of the respondent file") from None
     duplicated = df["claim_id"][df["claim_id"].duplicated()]
     if len(duplicated):
         i = duplicated.index[0]

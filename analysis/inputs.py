@@ -106,6 +106,9 @@ def load_yaml(data: bytes | str, name: str, allow_empty: bool = False) -> Any:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and start is not None and mark is not None and start.line != mark.line:
+            problem += f", {context} that starts on line {start.line + 1}"
         raise BadInput(f"{name}{where}: YAML syntax error ({problem}); rule: the file must be valid "
                        "YAML — fix the line (check indentation, quotes and colons)") from None
 
@@ -117,6 +120,21 @@ def mapping(value: Any, name: str, what: str = "the top level") -> dict:
         raise BadInput(f"{name}, {what}: expected a mapping (key: value), found {found}; rule: "
                        "see the file's other entries for the shape")
     return value
+
+
+def _check_header(header: list[str], name: str, columns: list[str], exact: bool) -> None:
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise BadInput(f"{name}, line 1: column {repeated[0]!r} occurs {header.count(repeated[0])} times; "
+                       "rule: each column once")
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise BadInput(f"{name}, line 1: missing column(s) {', '.join(missing)}; rule: the header has "
+                       f"{', '.join(columns)}")
+    extra = [c for c in header if c not in columns]
+    if exact and extra:
+        raise BadInput(f"{name}, line 1: unknown column(s) {', '.join(extra)}; rule: the header has exactly "
+                       f"{', '.join(columns)} — remove or rename the column")
 
 
 def read_csv(data: bytes | str, name: str, columns: list[str], exact: bool = False):
@@ -136,6 +154,7 @@ def read_csv(data: bytes | str, name: str, columns: list[str], exact: bool = Fal
     records, lines = [], []
     try:
         header = next(reader)
+        _check_header(header, name, columns, exact)
         for rec in reader:
             if not rec:
                 continue   # a blank line
@@ -149,16 +168,4 @@ def read_csv(data: bytes | str, name: str, columns: list[str], exact: bool = Fal
         raise BadInput(f"{name}, line {reader.line_num}: CSV syntax error ({exc}); rule: a field with "
                        'commas, quotes or line breaks is wrapped in double quotes, and a quote inside '
                        'it is doubled ("")') from None
-    repeated = sorted({c for c in header if header.count(c) > 1})
-    if repeated:
-        raise BadInput(f"{name}, line 1: column {repeated[0]!r} occurs {header.count(repeated[0])} times; "
-                       "rule: each column once")
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise BadInput(f"{name}, line 1: missing column(s) {', '.join(missing)}; rule: the header has "
-                       f"{', '.join(columns)}")
-    extra = [c for c in header if c not in columns]
-    if exact and extra:
-        raise BadInput(f"{name}, line 1: unknown column(s) {', '.join(extra)}; rule: the header has exactly "
-                       f"{', '.join(columns)} — remove or rename the column")
     return pd.DataFrame(records, columns=header, dtype=str), lines

@@ -27,7 +27,7 @@ class Survey:
                    codebook_name: str = "codebook.yaml", published_name: str = "published.csv") -> "Survey":
         cb = codebook_mod.from_bytes(codebook_yaml, codebook_name)
         data = read_survey(survey_csv, cb)
-        published = claims.load(published_csv, name=published_name)
+        published = claims.load(published_csv, name=published_name, known=cb.columns)
         return cls(cb, data, published)
 
     def __post_init__(self) -> None:

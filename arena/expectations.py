@@ -222,7 +222,7 @@ def write_suites(cb: Codebook, published: Path | None, suites_dir: Path) -> list
     changed = []
     for name, text in suite_texts(cb, published, suites_dir).items():
         path = suites_dir / f"{name}.json"
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
+        if not path.exists() or path.read_bytes() != text.encode("utf-8"):
             path.write_text(text, encoding="utf-8")
             changed.append(path)
     return changed
@@ -233,7 +233,7 @@ def stale_suites(cb: Codebook, published: Path | None, suites_dir: Path) -> list
     stale = []
     for name, text in suite_texts(cb, published, suites_dir).items():
         path = suites_dir / f"{name}.json"
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
+        if not path.exists() or path.read_bytes() != text.encode("utf-8"):
             stale.append(name)
     return stale
 

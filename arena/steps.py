@@ -207,6 +207,7 @@ def _run_numbers(ctx: Context) -> None:
     p = ctx.project
     inconsistencies = inputs.mapping(inputs.load_yaml(ctx.read(p.inconsistencies), p.show(p.inconsistencies),
                                                       allow_empty=True) or {}, p.show(p.inconsistencies))
+    _check_inconsistencies(inconsistencies, survey.published, p.show(p.inconsistencies))
     computed = numbers.compute(survey, inconsistencies, p.data_mode, p.suppress_below)
     rows = {n.key: {**n.to_dict(), "suppress_below": p.suppress_below if p.data_mode == "survey" else 0}
             for n in computed}
@@ -217,6 +218,22 @@ def _run_numbers(ctx: Context) -> None:
 
     facts = context.parse_facts(ctx.read(p.facts), p.show(p.facts))
     ctx.write_json("facts.json", facts)
+
+
+def _check_inconsistencies(entries: dict, published, name: str) -> None:
+    """Each entry explains an `inconsistent` row of published.csv and names numbers that exist."""
+    status = dict(zip(published["claim_id"], published["status"]))
+    for key, info in entries.items():
+        if status.get(key) != "inconsistent":
+            raise InputError(f"{name}, key {key}: no row of published.csv with this claim_id and status "
+                             "inconsistent; rule: each entry explains an inconsistent claim")
+        if not isinstance(info, dict):
+            raise InputError(f"{name}, key {key}: expected a mapping with uses, da and en")
+        uses = info.get("uses") or []
+        for used in [uses] if isinstance(uses, str) else uses:
+            if used not in status:
+                raise InputError(f"{name}, key {key}, uses: {used!r} is not a claim_id of published.csv; "
+                                 "rule: uses names the numbers the report uses instead")
 
 
 def _run_figures(ctx: Context) -> None:
@@ -258,7 +275,10 @@ def _run_changes(ctx: Context) -> None:
         ctx.read(f)
     ctx.read(ctx.out.parent / "numbers" / "numbers.json")
     ctx.read(ctx.out.parent / "figures" / "figures.json")
-    changes = editions.diff(ctx.project)
+    try:
+        changes = editions.diff(ctx.project)
+    except editions.EditionError as exc:
+        raise InputError(str(exc)) from None
     ctx.write_json("changes.json", {"since": changes.since, "edition": changes.edition,
                                     "numbers": [asdict(c) for c in changes.numbers],
                                     "figures": [asdict(f) for f in changes.figures]})

@@ -124,7 +124,7 @@ def preflight(raw: Path, cb: Codebook) -> tuple[Parsed | None, list[str]]:
     try:
         text = decode(data, name)
     except BadInput as exc:
-        return None, [str(exc).replace("input files are UTF-8", "the file must be UTF-8 without BOM")]
+        return None, [str(exc)]
 
     expected = cb.columns
     header_line = text.splitlines()[0] if text.splitlines() else ""

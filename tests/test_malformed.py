@@ -53,9 +53,11 @@ class Case:
     says: tuple[str, ...]             # the place and the rule, each checked in the message
     register: bool = False            # survey edits: record the new file in survey.meta.json
     commands: tuple[str, ...] = field(default=())
+    shown: str = ""                   # the file the message names (a conflict: where it shows)
 
     def __post_init__(self) -> None:
         self.commands = self.commands or READERS[self.file]
+        self.shown = self.shown or self.file
 
 
 def replace(old: str | bytes, new: str | bytes, count: int = 1):
@@ -102,7 +104,26 @@ def cell(col: int, value: str):
     return edit
 
 
-LATIN1 = "æ".encode("latin-1")
+REPO = Path(__file__).resolve().parent.parent
+_RAW = (REPO / SURVEY).read_bytes()
+_LINE4 = _RAW.split(b"\n")[3]
+_HALF_LINE = _RAW[: len(_RAW) // 2].count(b"\n") + 1          # where a file cut in half ends
+_CB = (REPO / CODEBOOK).read_bytes()
+_FIRST_NON_ASCII = _CB[: next(i for i, b in enumerate(_CB) if b >= 0x80)].count(b"\n") + 1
+
+
+def _line_of(file: str, text: str) -> int:
+    data = (REPO / file).read_text(encoding="utf-8")
+    return data[: data.index(text)].count("\n") + 1
+
+
+def _second_edition(path: Path, damage: Callable[[bytes], bytes]) -> None:
+    """Make the project's edition 2, so the build compares with the released edition 1, then damage it."""
+    config = path.parents[2] / CONFIG
+    text = config.read_text(encoding="utf-8")
+    assert "edition: {number: 1," in text
+    config.write_text(text.replace("edition: {number: 1,", "edition: {number: 2,"), encoding="utf-8")
+    path.write_bytes(damage(path.read_bytes()))
 
 
 CASES: dict[str, Case] = {
@@ -110,10 +131,10 @@ CASES: dict[str, Case] = {
     "survey-syntax-extra-field": Case(SURVEY, "syntax", survey_line(5, lambda f: f + ["1"]),
                                       ("line 5", "fields instead of 91", "rule: every row has one field per column"),
                                       register=True),
-    "survey-encoding-latin1": Case(SURVEY, "encoding", survey_line(4, cell(3, "1æ")),
+    "survey-encoding-latin1": Case(SURVEY, "encoding", replace(b"\n" + _LINE4, b"\n" + _LINE4 + b"\xe6"),
                                    ("line 4", "not valid UTF-8", "Latin-1"), register=True),
     "survey-encoding-utf16": Case(SURVEY, "encoding", write(lambda b: b.decode().encode("utf-16")),
-                                  ("UTF-16", "rule: the file must be UTF-8"), register=True),
+                                  ("UTF-16", "rule: input files are UTF-8"), register=True),
     "survey-encoding-binary": Case(SURVEY, "encoding", write(bytes(range(256)) * 64),
                                    ("binary file", "rule: input files are UTF-8 text"), register=True),
     "survey-encoding-nul": Case(SURVEY, "encoding", survey_line(7, cell(2, "1\x002")),
@@ -134,10 +155,10 @@ CASES: dict[str, Case] = {
     "survey-header-only": Case(SURVEY, "empty", write(lambda b: b.split(b"\n")[0] + b"\n"),
                                ("header but no data rows", "rule: one row per respondent"), register=True),
     "survey-truncated": Case(SURVEY, "truncated", write(lambda b: b[: len(b) // 2]),
-                             ("line 305", "fields instead of 91", "truncated or ragged row"), register=True),
+                             (f"line {_HALF_LINE}", "fields instead of 91", "truncated or ragged row"), register=True),
     "survey-not-registered": Case(SURVEY, "conflicting with another file", survey_line(3, cell(3, "2")),
                                   ("is not the file data/raw/survey.meta.json describes", "SHA-256",
-                                   "arena reconstruct")),
+                                   "arena reconstruct"), commands=("reconcile", "build")),
     # ------------------------------------------------------------ its metadata
     "meta-syntax": Case(META, "syntax", write(b'{"origin": "reconstruction",'), ("not valid JSON", "line 1")),
     "meta-missing-origin": Case(META, "missing field", json_edit(lambda m: m.pop("origin")),
@@ -148,13 +169,14 @@ CASES: dict[str, Case] = {
                                   ("_quarto.yml", "arena.data-mode")),
     # ------------------------------------------------------------ the codebook
     "codebook-syntax": Case(CODEBOOK, "syntax", replace("  agree4:\n    da: Enighed", "  agree4:\n    da: [Enighed"),
-                            ("line 12", "YAML syntax error", "rule: the file must be valid YAML")),
+                            ("line 14", "flow sequence that starts on line 13", "YAML syntax error",
+                             "rule: the file must be valid YAML")),
     "codebook-encoding-latin1": Case(CODEBOOK, "encoding", write(lambda b: b.decode().encode("latin-1", "replace")),
-                                     ("line 1", "not valid UTF-8", "Latin-1", "rule: input files are UTF-8")),
+                                     (f"line {_FIRST_NON_ASCII}", "not valid UTF-8", "Latin-1", "rule: input files are UTF-8")),
     "codebook-empty": Case(CODEBOOK, "empty", write(b""), ("the file is empty", "rule: it holds a YAML mapping")),
     "codebook-duplicate-key": Case(CODEBOOK, "duplicate key",
                                    replace("    da: Enighed\n", "    da: Enighed\n    da: Enig\n"),
-                                   ("line 13", "key 'da' is given twice", "rule: each key once")),
+                                   ("line 14", "key 'da' is given twice", "rule: each key once")),
     "codebook-duplicate-variable": Case(CODEBOOK, "duplicate key",
                                         replace("  - id: active\n", "  - id: council\n"),
                                         ("variable 'council' is defined twice", "rule: each variable once")),
@@ -174,8 +196,15 @@ CASES: dict[str, Case] = {
     "codebook-wrong-type": Case(CODEBOOK, "wrong type", replace("{code: 1, da: Helt uenig", "{code: one, da: Helt uenig"),
                                 ("scale 'agree4'", "rule")),
     "codebook-conflicts-survey": Case(CODEBOOK, "conflicting with another file",
-                                      replace("  - id: active\n", "  - id: activity\n"),
-                                      ("data/raw/survey.csv", "line 1", "activ")),
+                                      replace("  - id: context\n", "  - id: contexts\n"),
+                                      ("line 1", "column context: not in the codebook", "contexts",
+                                       "rule: the header is resp_id followed by the codebook variables"),
+                                      commands=("reconcile", "build"), shown=SURVEY),
+    "codebook-conflicts-suites": Case(CODEBOOK, "conflicting with another file",
+                                      replace("  - id: context\n", "  - id: contexts\n"),
+                                      ("out of date with the codebook", "rule: suites are generated from the codebook",
+                                       "arena validate --write-suites"),
+                                      commands=("validate",), shown="expectations/structure.json"),
     # ------------------------------------------------------------ the published numbers
     "published-bad-quote": Case(PUBLISHED, "syntax", replace(",Mere end otte ud af ti,", ',"Mere end" otte ud af ti,'),
                                 ("line 2", "CSV syntax error", "rule: a field with commas")),
@@ -186,7 +215,7 @@ CASES: dict[str, Case] = {
     "published-wrong-type": Case(PUBLISHED, "wrong type", replace(",external,80,", ",external,eighty,"),
                                  ("line 2", "column value", "p0009.barometer_8of10", "'eighty' is not a number",
                                   "rule: a number")),
-    "published-out-of-range": Case(PUBLISHED, "out of range", replace(",pct,54.3", ",pct,154.3"),
+    "published-out-of-range": Case(PUBLISHED, "out of range", replace(",pct,55,,,55 pct.", ",pct,155,,,55 pct."),
                                    ("column value", "outside 0-100", "rule: a percentage lies between 0 and 100")),
     "published-bad-status": Case(PUBLISHED, "wrong type", replace(",,published,,,,,external,80,", ",,publsihed,,,,,external,80,"),
                                  ("column status", "line 2", "'publsihed'", "rule: one of published")),
@@ -196,7 +225,8 @@ CASES: dict[str, Case] = {
     "published-truncated": Case(PUBLISHED, "truncated", write(lambda b: b[: b.index(b'"', 2000) + 5]),
                                 ("CSV syntax error", "unexpected end of data", "rule: a field with commas")),
     "published-dangling-variable": Case(PUBLISHED, "dangling reference", replace("active == 1", "activ == 1"),
-                                        ("column", "activ", "rule")),
+                                        (f"line {_line_of(PUBLISHED, 'active == 1')}", "column numerator", "names activ",
+                                         "rule: a filter names columns")),
     # ------------------------------------------------------------ the report's contradictions
     "inconsistencies-syntax": Case(INCONSISTENCIES, "syntax", replace("  uses: fig11.reg_municipalities", "  uses: [fig11.reg_municipalities"),
                                    ("YAML syntax error", "line", "rule: the file must be valid YAML")),
@@ -204,7 +234,8 @@ CASES: dict[str, Case] = {
                                           ("key 'p1153.reg_municipalities' is given twice", "rule: each key once")),
     "inconsistencies-dangling-uses": Case(INCONSISTENCIES, "dangling reference",
                                           replace("  uses: fig11.reg_municipalities", "  uses: fig11.no_such_key"),
-                                          ("p1153.reg_municipalities", "fig11.no_such_key", "rule")),
+                                          ("key p1153.reg_municipalities", "'fig11.no_such_key' is not a claim_id",
+                                           "rule: uses names the numbers")),
     # ------------------------------------------------------------ numbers from other studies
     "facts-wrong-type": Case(FACTS, "wrong type", replace(",1,Meld. St. 30 (2019–2020),text,", ",one,Meld. St. 30 (2019–2020),text,"),
                              ("line 2", "column line", "rule: a whole number from 1")),
@@ -228,13 +259,13 @@ CASES: dict[str, Case] = {
                            ("out of date with the codebook", "arena validate --write-suites")),
     # ------------------------------------------------------------ configuration
     "config-syntax": Case(CONFIG, "syntax", replace("arena:\n", "arena: [\n"),
-                          ("line", "YAML syntax error", "rule: the file must be valid YAML")),
+                          ("line 42", "YAML syntax error", "rule: the file must be valid YAML")),
     "config-wrong-value": Case(CONFIG, "wrong type", replace("data-mode: reconstruction", "data-mode: recon"),
                                ("arena.data-mode", "'recon'")),
     "profile-syntax": Case(PROFILE, "syntax", replace("lang: en\n", "lang: [en\n"),
                            ("YAML syntax error", "line", "rule: the file must be valid YAML")),
-    "edition-syntax": Case(EDITION, "syntax", write(lambda b: b[: len(b) // 2]),
-                           ("cannot read", "line")),
+    "edition-truncated": Case(EDITION, "truncated", lambda path: _second_edition(path, lambda b: b[: len(b) // 2]),
+                              ("cannot read edition 1's numbers", "line", "rule: a released edition")),
 }
 
 
@@ -279,7 +310,7 @@ def test_malformed_input(name: str, built: Path, tmp_path: Path) -> None:
         out = proc.stdout + proc.stderr
         assert "Traceback" not in out, f"{command}: {out}"
         assert proc.returncode == BAD_INPUT, f"{command} exited {proc.returncode}: {out}"
-        for fragment in (case.file, *case.says):
+        for fragment in (case.shown, *case.says):
             assert fragment in out, f"{command}: {fragment!r} not in the message:\n{out}"
         if command == "build":
             assert tree_hashes(root / "_site") == site_before, "a failed build changed _site"
