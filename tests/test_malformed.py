@@ -19,7 +19,7 @@ from typing import Callable
 
 import pytest
 
-from tests.conftest import copy_project, run_build, tree_hashes
+from conftest import copy_project, run_build, tree_hashes
 
 BAD_INPUT = 1
 
@@ -269,12 +269,12 @@ CASES: dict[str, Case] = {
 }
 
 
-def _run(root: Path, command: str) -> subprocess.CompletedProcess:
-    if command == "build":
-        return run_build(root, "--engine", "embedded", "--lang", "en", "--format", "html", "--quiet")
+def _start(root: Path, command: str) -> subprocess.Popen:
+    args = ["build", "--engine", "embedded", "--lang", "en", "--format", "html", "--quiet"] if command == "build" \
+        else [command]
     env = dict(os.environ, ARENA_ROOT=str(root), PYTHONPATH=str(root))
-    return subprocess.run([sys.executable, "-m", "arena.cli", command], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.Popen([sys.executable, "-m", "arena.cli", *args], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 @pytest.fixture(scope="module")
@@ -297,20 +297,24 @@ def test_the_corpus_covers_the_matrix():
 @pytest.mark.parametrize("name", list(CASES))
 def test_malformed_input(name: str, built: Path, tmp_path: Path) -> None:
     case = CASES[name]
-    root = tmp_path / "arena"
-    shutil.copytree(built, root, symlinks=True)
-    site_before = tree_hashes(root / "_site")
-    case.breaks(root / case.file)
-    if case.register:
-        from arena.project import Project
-
-        Project.load(root).register_raw("reconstruction")
+    # One broken copy per command, run side by side (each writes its own build/ and caches).
+    roots, procs = {}, {}
     for command in case.commands:
-        proc = _run(root, command)
-        out = proc.stdout + proc.stderr
+        root = roots[command] = tmp_path / command / "arena"
+        shutil.copytree(built, root, symlinks=True)
+        case.breaks(root / case.file)
+        if case.register:
+            from arena.project import Project
+
+            Project.load(root).register_raw("reconstruction")
+        procs[command] = _start(root, command)
+    site_before = tree_hashes(built / "_site")
+    for command, proc in procs.items():
+        stdout, stderr = proc.communicate(timeout=300)
+        out = stdout + stderr
         assert "Traceback" not in out, f"{command}: {out}"
         assert proc.returncode == BAD_INPUT, f"{command} exited {proc.returncode}: {out}"
         for fragment in (case.shown, *case.says):
             assert fragment in out, f"{command}: {fragment!r} not in the message:\n{out}"
         if command == "build":
-            assert tree_hashes(root / "_site") == site_before, "a failed build changed _site"
+            assert tree_hashes(roots[command] / "_site") == site_before, "a failed build changed _site"
