@@ -257,7 +257,7 @@ class Steps:
             if isinstance(error, InputError):
                 problems.append(f"error: {error}")
             else:
-                from arena.cli import internal_error
+                from arena.errors import internal_error
 
                 self.internal = True
                 problems.append(internal_error(error, os.environ.get("ARENA_DEBUG", "") not in ("", "0")))

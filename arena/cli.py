@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+from arena.errors import debug_wanted, internal_error
+
 
 def _cmd_reconstruct(args: argparse.Namespace) -> int:
     from arena import reconstruct
@@ -133,23 +135,6 @@ EXIT_BAD_INPUT = 1      # an input file (or the project) cannot be used: the mes
 EXIT_USAGE = 2          # argparse's own code for a wrong command line
 EXIT_INTERNAL = 3       # a bug in arena: one line asking to report it (--debug: the traceback)
 # 4: `arena reconcile --strict` found printed numbers that differ (arena/reconcile.py)
-
-
-def debug_wanted(argv: list[str] | None = None) -> bool:
-    argv = sys.argv[1:] if argv is None else argv
-    return "--debug" in argv or os.environ.get("ARENA_DEBUG", "") not in ("", "0")
-
-
-def internal_error(exc: BaseException, debug: bool) -> str:
-    """The one line a user sees for a bug (the traceback too with --debug or ARENA_DEBUG=1)."""
-    import traceback
-
-    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
-    line = (f"internal error: {exc.__class__.__name__}{at}: {str(exc).splitlines()[0] if str(exc) else ''} "
-            "— this is a bug in arena, please report it with the command you ran"
-            + ("" if debug else " (rerun with --debug or ARENA_DEBUG=1 for the details)"))
-    return ("".join(traceback.format_exception(exc)) + line) if debug else line
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -318,3 +318,35 @@ def test_malformed_input(name: str, built: Path, tmp_path: Path) -> None:
             assert fragment in out, f"{command}: {fragment!r} not in the message:\n{out}"
         if command == "build":
             assert tree_hashes(roots[command] / "_site") == site_before, "a failed build changed _site"
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_bug_is_one_line_and_exit_3(monkeypatch, capsys, debug):
+    """An internal error (not bad input): exit 3, one line asking to report it; the traceback
+    only with --debug."""
+    from arena import cli, reconcile
+
+    def broken(args):
+        raise RuntimeError("a bug\nsecond line")
+
+    monkeypatch.setenv("ARENA_DEBUG", "0")
+    monkeypatch.setattr(reconcile, "main", broken)
+    code = cli.main(["reconcile", "--debug"] if debug else ["reconcile"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "internal error: RuntimeError" in err and "please report it" in err
+    assert ("Traceback" in err) == debug
+    if not debug:
+        assert err.count("\n") == 1 and "--debug" in err
+
+
+def test_bad_input_raised_anywhere_is_exit_1(monkeypatch, capsys):
+    from analysis.inputs import BadInput
+    from arena import cli, reconcile
+
+    def bad(args):
+        raise BadInput("data/x.csv, line 3: rule: something")
+
+    monkeypatch.setattr(reconcile, "main", bad)
+    assert cli.main(["reconcile"]) == 1
+    assert capsys.readouterr().err == "error: data/x.csv, line 3: rule: something\n"
