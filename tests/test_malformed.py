@@ -107,6 +107,7 @@ def cell(col: int, value: str):
 REPO = Path(__file__).resolve().parent.parent
 _RAW = (REPO / SURVEY).read_bytes()
 _LINE4 = _RAW.split(b"\n")[3]
+_LAST_COLUMN = _RAW.split(b"\n")[0].decode().split(",")[-1]
 _HALF_LINE = _RAW[: len(_RAW) // 2].count(b"\n") + 1          # where a file cut in half ends
 _CB = (REPO / CODEBOOK).read_bytes()
 _FIRST_NON_ASCII = _CB[: next(i for i, b in enumerate(_CB) if b >= 0x80)].count(b"\n") + 1
@@ -141,7 +142,8 @@ CASES: dict[str, Case] = {
                                 ("line 7", "NUL byte", "rule: text holds no NUL bytes"), register=True),
     "survey-missing-column": Case(SURVEY, "missing field", write(
         lambda b: b"\n".join(l.rsplit(b",", 1)[0] for l in b.split(b"\n"))),
-        ("line 1", "column", "rule"), register=True),
+        ("line 1", f"column {_LAST_COLUMN}: missing", "rule: the header is resp_id followed by the codebook variables"),
+        register=True),
     "survey-wrong-type": Case(SURVEY, "wrong type", survey_line(10, cell(4, "yes")),
                               ("column phase_initiate", "line 10", "'yes' is not a number",
                                "rule: codes are whole numbers"), register=True),
@@ -189,12 +191,12 @@ CASES: dict[str, Case] = {
                                                ("population 'role_asked'", "unknown variable(s) rolle",
                                                 "rule: a query names variables of the codebook")),
     "codebook-bad-query": Case(CODEBOOK, "syntax", replace('query: "active == 1"', 'query: "active === 1"'),
-                               ("population 'active'", "query")),
+                               ("population 'active', query", "is not a valid filter")),
     "codebook-missing-question": Case(CODEBOOK, "missing field",
                                       replace("      en: To what extent is innovation part", "      fr: To what extent is innovation part"),
                                       ("variable 'role'", "key question", "rule: question has both da and en")),
     "codebook-wrong-type": Case(CODEBOOK, "wrong type", replace("{code: 1, da: Helt uenig", "{code: one, da: Helt uenig"),
-                                ("scale 'agree4'", "rule")),
+                                ("scale 'agree4'", "'one'", "rule: see docs/data-model.md")),
     "codebook-conflicts-survey": Case(CODEBOOK, "conflicting with another file",
                                       replace("  - id: context\n", "  - id: contexts\n"),
                                       ("line 1", "column context: not in the codebook", "contexts",
@@ -261,7 +263,7 @@ CASES: dict[str, Case] = {
     "config-syntax": Case(CONFIG, "syntax", replace("arena:\n", "arena: [\n"),
                           ("line 42", "YAML syntax error", "rule: the file must be valid YAML")),
     "config-wrong-value": Case(CONFIG, "wrong type", replace("data-mode: reconstruction", "data-mode: recon"),
-                               ("arena.data-mode", "'recon'")),
+                               ("key arena.data-mode", "'recon' is not one of")),
     "profile-syntax": Case(PROFILE, "syntax", replace("lang: en\n", "lang: [en\n"),
                            ("YAML syntax error", "line", "rule: the file must be valid YAML")),
     "edition-truncated": Case(EDITION, "truncated", lambda path: _second_edition(path, lambda b: b[: len(b) // 2]),
