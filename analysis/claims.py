@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import filters
+from analysis.inputs import BadInput, read_csv
 
 COLUMNS = [
     "claim_id", "figure", "status", "variable", "population", "group", "numerator",
@@ -24,29 +25,58 @@ UNITS = ("pct", "pct1", "count", "range", "diff_gt", "signif", "rate", "nonrespo
 
 
 
-def load(path: Path | io.StringIO, name: str | None = None) -> pd.DataFrame:
-    """published.csv, checked: columns, statuses, units, unique keys, every filter parsed.
-    `name` is how messages name the file (for bytes already read)."""
+def load(path: Path | io.StringIO | bytes, name: str | None = None,
+         known: list[str] | None = None) -> pd.DataFrame:
+    """published.csv, checked: columns, statuses, units, numbers, unique keys, every filter parsed.
+    `name` is how messages name the file (for bytes already read); with `known` (the survey's
+    columns) every filter must name only those. Errors are `BadInput`."""
     name = name or str(path)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    missing = [c for c in COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(f"{name}: missing columns {missing}")
+    if isinstance(path, bytes):
+        data: bytes | str = path
+    elif isinstance(path, io.StringIO):
+        data = path.getvalue()
+    else:
+        data = Path(path).read_bytes()
+    df, lines = read_csv(data, name, COLUMNS)
     # A typo in a reviewer's file must stop everything with its row, not be skipped silently.
     for col, allowed in (("status", STATUSES), ("unit", UNITS)):
         bad = df.index[~df[col].isin(allowed)]
         if len(bad):
-            rows = ", ".join(f"{df.at[i, 'claim_id']} (line {i + 2}): {df.at[i, col]!r}" for i in bad[:5])
-            raise ValueError(f"{name}, column {col}: {rows} — allowed: {', '.join(allowed)}")
-    for i, row in df.iterrows():   # every filter in the one language, or a located error
-        for col in ("population", "numerator", "group"):
+            rows = ", ".join(f"{df.at[i, 'claim_id']} (line {lines[i]}): {df.at[i, col]!r}" for i in bad[:5])
+            raise BadInput(f"{name}, column {col}: {rows}; rule: one of {', '.join(allowed)}")
+    for i, row in df.iterrows():
+        where = f"{name}, line {lines[i]}"
+        if not row["claim_id"].strip():
+            raise BadInput(f"{where}, column claim_id: empty; rule: every claim has a key")
+        for col in ("value", "lo", "hi"):   # numbers or empty
             try:
-                filters.parse(row[col])
+                number = float(row[col]) if row[col] else 0.0
+            except ValueError:
+                number = None
+            if number is None or not np.isfinite(number):
+                raise BadInput(f"{where}, column {col} ({row['claim_id']}): {row[col]!r} is not a number; "
+                               "rule: a number written with a decimal point (71.5), or empty")
+        if row["base_n"] and not (row["base_n"].isdigit() and len(row["base_n"]) < 10):
+            raise BadInput(f"{where}, column base_n ({row['claim_id']}): {row['base_n']!r} is not a count; "
+                           "rule: a whole number of respondents (0 or more), or empty")
+        if row["unit"] in ("pct", "pct1") and row["value"] and not 0 <= float(row["value"]) <= 100:
+            raise BadInput(f"{where}, column value ({row['claim_id']}): {row['value']} is outside 0-100; "
+                           "rule: a percentage lies between 0 and 100")
+        for col in ("population", "numerator", "group"):   # every filter in the one language
+            try:
+                names = filters.parse(row[col]).columns
             except filters.FilterError as exc:
-                raise ValueError(f"{name}, line {i + 2}, column {col} ({row['claim_id']}): {exc}") from None
-    duplicated = df.loc[df["claim_id"].duplicated(), "claim_id"].tolist()
-    if duplicated:
-        raise ValueError(f"{name}, column claim_id: repeated keys {duplicated[:5]}")
+                raise BadInput(f"{where}, column {col} ({row['claim_id']}): {exc}") from None
+            unknown = sorted(set(names) - set(known)) if known is not None else []
+            if unknown:
+                raise BadInput(f"{where}, column {col} ({row['claim_id']}): {row[col]!r} names "
+                               f"{', '.join(unknown)}, not a variable of the codebook; rule: a filter "
+                               "names columns of the respondent file") from None
+    duplicated = df["claim_id"][df["claim_id"].duplicated()]
+    if len(duplicated):
+        i = duplicated.index[0]
+        raise BadInput(f"{name}, line {lines[i]}, column claim_id: {df.at[i, 'claim_id']!r} occurs more than "
+                       "once; rule: each claim_id once — rename or remove the repeated row")
     for col in ("lo", "hi"):
         df[col] = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
     return df[COLUMNS]

@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 
 from analysis import filters
+from analysis import inputs
+from analysis.inputs import BadInput
 
 LANGS = ("da", "en")
 
@@ -19,7 +21,7 @@ LANGS = ("da", "en")
 CODE_KINDS = ("substantive", "not_relevant", "dont_know", "no_answer")
 
 
-class CodebookError(ValueError):
+class CodebookError(BadInput):
     """The codebook itself is malformed (a reviewer's file, so fail loudly and precisely)."""
 
 
@@ -125,19 +127,36 @@ def merge_parts(parts_dir: Path) -> dict:
 
 def parse(raw: dict, source: str = "codebook") -> Codebook:
     """Turn the YAML structure into typed objects, checking every cross-reference."""
+    try:
+        return _parse(inputs.mapping(raw, source), source)
+    except BadInput:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # A missing or mistyped field deep in an entry: name what was being read.
+        what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise CodebookError(f"{source}, {_reading[-1] if _reading else 'top level'}: {what}; rule: see "
+                            "docs/data-model.md for the fields of a scale, population and variable") from None
+
+
+_reading: list[str] = []   # where _parse is (for the message of an unexpected shape)
+
+
+def _parse(raw: dict, source: str) -> Codebook:
+    _reading.clear()
     scales = {}
-    for sid, s in raw.get("scales", {}).items():
+    for sid, s in inputs.mapping(raw.get("scales") or {}, source, "key scales").items():
+        _reading[:] = [f"scale {sid!r}"]
         codes = []
         for c in s["codes"]:
             if c.get("kind", "substantive") not in CODE_KINDS:
                 raise CodebookError(f"{source}: scale {sid!r} code {c.get('code')!r} has unknown kind {c.get('kind')!r}")
             codes.append(Code(int(c["code"]), str(c["da"]), str(c["en"]), c.get("kind", "substantive")))
         if len({c.code for c in codes}) != len(codes):
-            raise CodebookError(f"{source}: scale {sid!r} repeats a code")
+            raise CodebookError(f"{source}: scale {sid!r} repeats a code; rule: each code once in a scale")
         scales[sid] = Scale(sid, s.get("da", sid), s.get("en", sid), tuple(codes), s.get("nets") or {})
     populations = {
         pid: Population(pid, p.get("query") or "", p.get("da", pid), p.get("en", pid))
-        for pid, p in raw.get("populations", {}).items()
+        for pid, p in inputs.mapping(raw.get("populations") or {}, source, "key populations").items()
     }
     for pid, pop in populations.items():   # one filter language (analysis/filters.py)
         try:
@@ -145,15 +164,22 @@ def parse(raw: dict, source: str = "codebook") -> Codebook:
         except filters.FilterError as exc:
             raise CodebookError(f"{source}: population {pid!r}, query: {exc}") from None
     variables = {}
-    for v in raw.get("variables", []):
+    for v in raw.get("variables") or []:
+        _reading[:] = [f"variable {v.get('id', '(no id)') if isinstance(v, dict) else v!r}"]
         vid = v["id"]
+        if vid in variables:
+            raise CodebookError(f"{source}: variable {vid!r} is defined twice; rule: each variable once "
+                                "(it names a column of the respondent file)")
         if v.get("scale") not in scales:
-            raise CodebookError(f"{source}: variable {vid!r} uses unknown scale {v.get('scale')!r}")
+            raise CodebookError(f"{source}: variable {vid!r} uses unknown scale {v.get('scale')!r}; rule: "
+                                f"a variable's scale is one of the scales: {', '.join(scales)}")
         if v.get("population", "all") not in populations:
-            raise CodebookError(f"{source}: variable {vid!r} uses unknown population {v.get('population')!r}")
+            raise CodebookError(f"{source}: variable {vid!r} uses unknown population {v.get('population')!r}; "
+                                f"rule: a variable's population is one of: {', '.join(populations)}")
         q = v.get("question") or {}
         if not all(q.get(lang) for lang in LANGS):
-            raise CodebookError(f"{source}: variable {vid!r} needs question text in Danish and English")
+            raise CodebookError(f"{source}: variable {vid!r}, key question: needs question text in Danish and "
+                                "English; rule: question has both da and en")
         variables[vid] = Variable(
             id=vid,
             kind=v.get("kind", "single"),
@@ -166,10 +192,16 @@ def parse(raw: dict, source: str = "codebook") -> Codebook:
             hidden_codes=_hidden_codes(v, source),
             note=v.get("note"),
         )
+    for pid, pop in populations.items():   # a query names columns the file has
+        unknown = sorted(set(filters.parse(pop.query).columns) - set(variables) - {"resp_id"})
+        if unknown:
+            raise CodebookError(f"{source}: population {pid!r}, query {pop.query!r}: unknown variable(s) "
+                                f"{', '.join(unknown)}; rule: a query names variables of the codebook")
     batteries = raw.get("batteries", {}) or {}
     for v in variables.values():
         if v.battery and v.battery not in batteries:
-            raise CodebookError(f"{source}: variable {v.id!r} names unknown battery {v.battery!r}")
+            raise CodebookError(f"{source}: variable {v.id!r} names unknown battery {v.battery!r}; rule: a "
+                                "variable's battery is one of the batteries")
     return Codebook(scales, populations, batteries, variables)
 
 
@@ -193,5 +225,16 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_SAFE_LOADER)
 
 
-def load(path: Path) -> Codebook:
-    return parse(load_yaml(Path(path).read_text(encoding="utf-8")), source=str(path))
+def load(path: Path, name: str | None = None) -> Codebook:
+    """The codebook file; every problem (encoding, YAML, shape, references) is a CodebookError."""
+    return from_bytes(Path(path).read_bytes(), name or str(path))
+
+
+def from_bytes(data: bytes, name: str) -> Codebook:
+    try:
+        raw = inputs.load_yaml(data, name)
+    except CodebookError:
+        raise
+    except BadInput as exc:
+        raise CodebookError(str(exc)) from None
+    return parse(raw, source=name)

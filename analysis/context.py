@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import fmt
+from analysis.inputs import BadInput, read_csv
 
 FACTS = Path("data") / "context" / "facts.csv"
 COLUMNS = ["fact_id", "seed", "line", "value", "unit", "printed",
@@ -37,7 +38,7 @@ __all__ = ["FACTS", "COLUMNS", "UNITS", "FactError", "load_facts", "fact", "pars
            "format_fact"]
 
 
-class FactError(ValueError):
+class FactError(BadInput):
     """A row of facts.csv that cannot be used (bad unit, value, duplicate id, ...)."""
 
 
@@ -78,36 +79,43 @@ def _digits(number: Decimal) -> int:
 
 @lru_cache(maxsize=8)
 def _load(path: str, mtime_ns: int) -> pd.DataFrame:
-    return _check(pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8"), path)
+    return _check(*_read(Path(path).read_bytes(), path), path)
 
 
-def _check(frame: pd.DataFrame, path: str) -> pd.DataFrame:
-    if list(frame.columns) != COLUMNS:
-        raise FactError(f"{path}: columns must be {COLUMNS}, found {list(frame.columns)}")
-    duplicated = frame.fact_id[frame.fact_id.duplicated()].tolist()
-    if duplicated:
-        raise FactError(f"{path}: duplicate fact_id {duplicated}")
-    for row in frame.itertuples(index=False):
-        where = f"{path}: fact {row.fact_id!r}"
+def _read(data: bytes | str, name: str) -> tuple[pd.DataFrame, list[int]]:
+    try:
+        frame, lines = read_csv(data, name, COLUMNS, exact=True)
+    except FactError:
+        raise
+    except BadInput as exc:
+        raise FactError(str(exc)) from None
+    return frame[COLUMNS], lines
+
+
+def _check(frame: pd.DataFrame, lines: list[int], path: str) -> pd.DataFrame:
+    duplicated = frame.fact_id[frame.fact_id.duplicated()]
+    if len(duplicated):
+        raise FactError(f"{path}, line {lines[duplicated.index[0]]}, column fact_id: {duplicated.iloc[0]!r} "
+                        "occurs more than once; rule: each fact_id once")
+    for i, row in zip(lines, frame.itertuples(index=False)):
+        where = f"{path}, line {i}, fact {row.fact_id!r}"
         if not row.fact_id.strip():
-            raise FactError(f"{path}: a row without fact_id")
+            raise FactError(f"{path}, line {i}: a row without fact_id; rule: every fact has a key")
         try:
             parse_value(row.value, row.unit)
         except FactError as exc:
-            raise FactError(f"{where}: {exc}") from None
+            raise FactError(f"{where}, column value/unit: {exc}") from None
         if not row.line.isdigit() or int(row.line) < 1:
-            raise FactError(f"{where}: line {row.line!r} is not a line number")
+            raise FactError(f"{where}, column line: {row.line!r} is not a line number; rule: a whole number from 1")
         for col in ("seed", "printed", "description_da", "description_en"):
             if not getattr(row, col).strip():
-                raise FactError(f"{where}: {col} is empty")
+                raise FactError(f"{where}, column {col}: empty; rule: {col} is filled in for every fact")
     return frame.set_index("fact_id", drop=False)
 
 
 def parse_facts(text: str, name: str = "facts.csv") -> dict[str, dict]:
     """facts.csv as read by the build (validated), by fact_id: every column as text."""
-    import io
-
-    frame = _check(pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), name)
+    frame = _check(*_read(text, name), name)
     return {k: dict(row) for k, row in frame.iterrows()}
 
 

@@ -25,9 +25,9 @@ class Survey:
     @classmethod
     def from_bytes(cls, codebook_yaml: bytes, survey_csv: bytes, published_csv: bytes,
                    codebook_name: str = "codebook.yaml", published_name: str = "published.csv") -> "Survey":
-        cb = codebook_mod.parse(codebook_mod.load_yaml(codebook_yaml.decode("utf-8")), source=codebook_name)
+        cb = codebook_mod.from_bytes(codebook_yaml, codebook_name)
         data = read_survey(survey_csv, cb)
-        published = claims.load(io.StringIO(published_csv.decode("utf-8")), name=published_name)
+        published = claims.load(published_csv, name=published_name, known=cb.columns)
         return cls(cb, data, published)
 
     def __post_init__(self) -> None:

@@ -193,7 +193,7 @@ def _main(args: argparse.Namespace, project, t0: float) -> int:
         steps = Steps(graph, no_cache)
         steps.start()
         if not steps.wait_all():
-            return 1
+            return 3 if steps.internal else 1
         return build_quarto(root, langs, formats, quiet, quarto)
 
     cache_dir = project.cache
@@ -226,7 +226,7 @@ def _main(args: argparse.Namespace, project, t0: float) -> int:
                         speculative=bool(stale_steps))
     except BuildFailure as exc:
         if steps.failed():     # bad data explains a failing chapter: say that, not the symptom
-            return 1
+            return 3 if steps.internal else 1
         rep.error(str(exc))
         return 1
     inputs.artifacts = graph.outputs_digest(RENDER_READS)
@@ -262,6 +262,7 @@ class Steps:
         self.artifacts_ready = threading.Event()
         self.validation_done = threading.Event()
         self._reported = False
+        self.internal = False      # a step failed on a bug, not on bad input (exit 3)
 
     def start(self) -> None:
         threading.Thread(target=self._main, name="steps", daemon=True).start()
@@ -334,10 +335,10 @@ class Steps:
             if isinstance(error, InputError):
                 problems.append(f"error: {error}")
             else:
-                import traceback
+                from arena.errors import internal_error
 
-                problems.append("error: internal error in a build step (please report it):\n"
-                                + "".join(traceback.format_exception(error)))
+                self.internal = True
+                problems.append(internal_error(error, os.environ.get("ARENA_DEBUG", "") not in ("", "0")))
         if error is None and self.validation_done.is_set():
             result = json.loads((self.graph.folder("validation") / "validation.json").read_text(encoding="utf-8"))
             if not result["ok"]:

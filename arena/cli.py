@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+from arena.errors import debug_wanted, internal_error
 
 
 def _cmd_reconstruct(args: argparse.Namespace) -> int:
@@ -74,7 +77,13 @@ def _port(text: str) -> int:
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arena", description=__doc__)
+    parser.add_argument("--debug", action="store_true", default=False,
+                        help="on an internal error, print the traceback (also ARENA_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)   # `arena build --debug` works too
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_parser = sub.add_parser
+    sub.add_parser = lambda *a, **k: add_parser(*a, parents=[common], **k)   # type: ignore[method-assign]
 
     p = sub.add_parser("reconstruct", help="generate data/raw/survey.csv from the codebook and the published numbers")
     p.add_argument("--check", action="store_true", help="only check that the shipped file is what the generator makes")
@@ -123,6 +132,13 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Exit codes (the README's table): what a script calling `arena` can tell apart.
+EXIT_BAD_INPUT = 1      # an input file (or the project) cannot be used: the message says why
+EXIT_USAGE = 2          # argparse's own code for a wrong command line
+EXIT_INTERNAL = 3       # a bug in arena: one line asking to report it (--debug: the traceback)
+# 4: `arena reconcile --strict` found printed numbers that differ (arena/reconcile.py)
+
+
 def main(argv: list[str] | None = None) -> int:
     from arena.project import Project, ProjectError
 
@@ -131,7 +147,23 @@ def main(argv: list[str] | None = None) -> int:
     except ProjectError:
         pass   # each command says so itself where it needs a project
     args = make_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    debug = args.debug or debug_wanted([])
+    if debug:
+        os.environ["ARENA_DEBUG"] = "1"   # the build's threads report their own errors
+    try:
+        return int(args.func(args) or 0)
+    except Exception as exc:   # noqa: BLE001 - the one place a traceback is kept from the user
+        from arena.steps import InputError
+
+        bad_input = isinstance(exc, (InputError, ProjectError))
+        if not bad_input:   # the loaders' error class (analysis/inputs.py), once importable
+            bad = getattr(sys.modules.get("analysis.inputs"), "BadInput", None)
+            bad_input = bad is not None and isinstance(exc, bad)
+        if bad_input:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(internal_error(exc, debug), file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -125,7 +125,12 @@ def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise EditionError(f"{path}: cannot read {what}: {exc}") from None
+        try:
+            path = path.resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            pass
+        raise EditionError(f"{path}: cannot read {what}: {exc}; rule: a released edition is written by "
+                           "`arena release` and never edited — restore it from version control") from None
 
 
 def _artifact(project, *parts: str) -> Path:

@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from analysis.inputs import BadInput
+
 from analysis import filters
 from analysis.codebook import Codebook
 
@@ -36,7 +38,7 @@ PANDAS = "pandas"  # condition_parser for row_condition: pandas DataFrame.query 
 INT_TYPE = "int64"  # what GE reports for a nullable Int64 column (see arena.validate.read_typed)
 
 
-class SuiteError(ValueError):
+class SuiteError(BadInput):
     """A suite file cannot be loaded faithfully into Great Expectations (never drop silently)."""
 
 
@@ -220,7 +222,7 @@ def write_suites(cb: Codebook, published: Path | None, suites_dir: Path) -> list
     changed = []
     for name, text in suite_texts(cb, published, suites_dir).items():
         path = suites_dir / f"{name}.json"
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
+        if not path.exists() or path.read_bytes() != text.encode("utf-8"):
             path.write_text(text, encoding="utf-8")
             changed.append(path)
     return changed
@@ -231,7 +233,7 @@ def stale_suites(cb: Codebook, published: Path | None, suites_dir: Path) -> list
     stale = []
     for name, text in suite_texts(cb, published, suites_dir).items():
         path = suites_dir / f"{name}.json"
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
+        if not path.exists() or path.read_bytes() != text.encode("utf-8"):
             stale.append(name)
     return stale
 

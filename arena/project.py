@@ -68,8 +68,14 @@ class Project:
         try:
             loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # the no-op build reads it too
             config = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise ProjectError(f"{path}: cannot be read as YAML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ProjectError(f"{path}: cannot be read ({exc}); rule: the project's settings are a UTF-8 "
+                               "YAML file") from None
+        except yaml.YAMLError as exc:   # (analysis.inputs is not importable yet: same wording)
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            raise ProjectError(f"{path}{where}: YAML syntax error ({getattr(exc, 'problem', None) or exc}); "
+                               "rule: the file must be valid YAML — fix the line") from None
         if not isinstance(config, dict):
             raise ProjectError(f"{path}: expected a mapping at the top level")
         settings = config.get("arena") or {}

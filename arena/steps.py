@@ -165,9 +165,9 @@ def _quick_checks(ctx: Context, snapshot: Path) -> None:
 
     p = ctx.project
     try:
-        cb = load_codebook(ctx.out / "codebook.yaml")
+        cb = load_codebook(ctx.out / "codebook.yaml", p.show(p.codebook))
     except (CodebookError, ValueError, OSError) as exc:
-        raise InputError(f"{p.show(p.codebook)}: cannot be used: {exc}") from None
+        raise InputError(str(exc)) from None
     _, problems = validate.preflight(snapshot, cb)
     if problems:
         shown = validate._show(snapshot)
@@ -202,13 +202,15 @@ def _survey_object(ctx: Context):
 
 
 def _run_numbers(ctx: Context) -> None:
-    import yaml
+    from analysis import inputs
 
     survey = _survey_object(ctx)
     from analysis import numbers
 
     p = ctx.project
-    inconsistencies = yaml.safe_load(ctx.read(p.inconsistencies).decode("utf-8")) or {}
+    inconsistencies = inputs.mapping(inputs.load_yaml(ctx.read(p.inconsistencies), p.show(p.inconsistencies),
+                                                      allow_empty=True) or {}, p.show(p.inconsistencies))
+    _check_inconsistencies(inconsistencies, survey.published, p.show(p.inconsistencies))
     computed = numbers.compute(survey, inconsistencies, p.data_mode, p.suppress_below)
     rows = {n.key: {**n.to_dict(), "suppress_below": p.suppress_below if p.data_mode == "survey" else 0}
             for n in computed}
@@ -217,16 +219,33 @@ def _run_numbers(ctx: Context) -> None:
     # Numbers from other studies, quoted as printed there (chapter 14).
     from analysis import context
 
-    facts = context.parse_facts(ctx.read(p.facts).decode("utf-8"), p.show(p.facts))
+    facts = context.parse_facts(ctx.read(p.facts), p.show(p.facts))
     ctx.write_json("facts.json", facts)
+
+
+def _check_inconsistencies(entries: dict, published, name: str) -> None:
+    """Each entry explains an `inconsistent` row of published.csv and names numbers that exist."""
+    status = dict(zip(published["claim_id"], published["status"]))
+    for key, info in entries.items():
+        if status.get(key) != "inconsistent":
+            raise InputError(f"{name}, key {key}: no row of published.csv with this claim_id and status "
+                             "inconsistent; rule: each entry explains an inconsistent claim")
+        if not isinstance(info, dict):
+            raise InputError(f"{name}, key {key}: expected a mapping with uses, da and en")
+        uses = info.get("uses") or []
+        for used in [uses] if isinstance(uses, str) else uses:
+            if used not in status:
+                raise InputError(f"{name}, key {key}, uses: {used!r} is not a claim_id of published.csv; "
+                                 "rule: uses names the numbers the report uses instead")
 
 
 def _run_figures(ctx: Context) -> None:
     survey = _survey_object(ctx)
-    from analysis import codebook, figures
+    from analysis import figures, inputs
 
     p = ctx.project
-    specs = codebook.load_yaml(ctx.read(p.figures_spec).decode("utf-8"))
+    specs = inputs.mapping(inputs.load_yaml(ctx.read(p.figures_spec), p.show(p.figures_spec)),
+                           p.show(p.figures_spec))
     numbers = json.loads(ctx.read(ctx.out.parent / "numbers" / "numbers.json"))
     view = figures.Report(survey, specs, "da", numbers)
     index = figures.claim_index(survey, numbers)
@@ -259,7 +278,10 @@ def _run_changes(ctx: Context) -> None:
         ctx.read(f)
     ctx.read(ctx.out.parent / "numbers" / "numbers.json")
     ctx.read(ctx.out.parent / "figures" / "figures.json")
-    changes = editions.diff(ctx.project)
+    try:
+        changes = editions.diff(ctx.project)
+    except editions.EditionError as exc:
+        raise InputError(str(exc)) from None
     ctx.write_json("changes.json", {"since": changes.since, "edition": changes.edition,
                                     "numbers": [asdict(c) for c in changes.numbers],
                                     "figures": [asdict(f) for f in changes.figures]})
@@ -439,7 +461,15 @@ class Graph:
         tmp.mkdir(parents=True)
         ctx = Context(self.project, tmp)
         try:
-            step.run(ctx)
+            try:
+                step.run(ctx)
+            except ValueError as exc:
+                # A loader's BadInput (analysis/inputs.py) is bad input, named and located.
+                from analysis.inputs import BadInput
+
+                if isinstance(exc, BadInput):
+                    raise InputError(str(exc)) from None
+                raise
             # The key is made from the bytes the step read, not from the files as they are now:
             # an input replaced during the step makes the next build run it again.
             parts = self._parts(step)

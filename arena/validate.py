@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Callable
 from analysis.codebook import Codebook, CodebookError
 from analysis.codebook import load as load_codebook
 from analysis.escape import html_attr
+from analysis.inputs import BadInput, decode
 from arena import expectations as ex
 
 if TYPE_CHECKING:   # pandas is imported where it is used: the cached path must stay light
@@ -120,19 +121,10 @@ def preflight(raw: Path, cb: Codebook) -> tuple[Parsed | None, list[str]]:
     data = raw.read_bytes()
     if not data.strip():
         return None, [f"{name}: file is empty (expected a header line and one row per respondent)"]
-    if data.startswith(b"\xef\xbb\xbf"):
-        return None, [f"{name}, line 1: file starts with a UTF-8 byte-order mark (BOM); rule: save as UTF-8 without BOM"]
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        bad = data[err.start : err.start + 2]
-        try:
-            guess = bad.decode("latin-1")[:1]
-            hint = f" (byte 0x{bad[0]:02x} is {guess!r} in Latin-1/Windows-1252: the file looks Latin-1 encoded)"
-        except Exception:  # pragma: no cover
-            hint = ""
-        return None, [f"{name}, line {line}: not valid UTF-8{hint}; rule: the file must be UTF-8 without BOM"]
+        text = decode(data, name)
+    except BadInput as exc:
+        return None, [str(exc)]
 
     expected = cb.columns
     header_line = text.splitlines()[0] if text.splitlines() else ""
@@ -175,14 +167,18 @@ def preflight(raw: Path, cb: Codebook) -> tuple[Parsed | None, list[str]]:
     for col in expected[1:]:
         s = df[col]
         bad = s[(s != "") & ~s.str.fullmatch(_INT.pattern)]
-        if bad.empty:
-            continue
+        scale = cb.scale_of(col)
         floats = bad[bad.str.fullmatch(_FLOAT.pattern)]
         other = bad[~bad.index.isin(floats.index)]
-        scale = cb.scale_of(col)
         if not floats.empty:
             problems.append(f"{name}, column {col}, {_rows(list(floats.index), lines)}: value {_vals(list(floats))} "
                             f"is a decimal number; rule: codes are whole numbers of scale {scale.id} "
+                            f"(allowed: {', '.join(map(str, scale.values))})")
+        # Whole numbers too large for a 64-bit integer: no code is that big.
+        huge = s[(s != "") & s.str.fullmatch(_INT.pattern) & (s.str.lstrip("-").str.len() > 18)]
+        if not huge.empty:
+            problems.append(f"{name}, column {col}, {_rows(list(huge.index), lines)}: value {_vals(list(huge))} "
+                            f"is out of range; rule: codes are whole numbers of scale {scale.id} "
                             f"(allowed: {', '.join(map(str, scale.values))})")
         if not other.empty:
             problems.append(f"{name}, column {col}, {_rows(list(other.index), lines)}: value {_vals([repr(v) for v in other])} "
@@ -416,9 +412,9 @@ def validate(raw: Path, codebook_path: Path, suites_dir: Path, *, name: str | No
     result = ValidationResult(ok=False, raw=name, data_sha256=hashlib.sha256(data).hexdigest(), key="")
     t0 = time.perf_counter()
     try:
-        cb = load_codebook(codebook_path)
+        cb = load_codebook(codebook_path, _show(codebook_path))
     except (OSError, CodebookError) as exc:
-        result.problems = [f"{_show(codebook_path)}: cannot load the codebook: {exc}"]
+        result.problems = [str(exc)]
         return result
     stale = ex.stale_suites(cb, None, suites_dir)
     if stale:
@@ -486,7 +482,7 @@ def main(args: argparse.Namespace) -> int:
 
     project = Project.find()
     if getattr(args, "write_suites", False):
-        cb = load_codebook(project.codebook)
+        cb = load_codebook(project.codebook, project.show(project.codebook))
         changed = ex.write_suites(cb, None, project.expectations)
         for p in changed:
             print(f"wrote {project.show(p)}")

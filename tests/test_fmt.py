@@ -1,13 +1,17 @@
 """Locale formatting: Danish '76 %' (no-break space), '0,05', '1.234'; English '76%', '0.05', '1,234'."""
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis import fmt
 
 NBSP = "\u00a0"
 
 
-def test_locales():
-    assert fmt.LOCALES == {"da": "da_DK", "en": "en_GB"}
+def test_locale_separators():
+    # Danish groups thousands with '.' and writes decimals with ','; English the other way round.
+    assert fmt.number(1234567.5, "da", 1) == "1.234.567,5"
+    assert fmt.number(1234567.5, "en", 1) == "1,234,567.5"
 
 
 def test_percent_danish_has_no_break_space():
@@ -28,10 +32,10 @@ def test_percent_rounds_half_up(value, da, en):
     assert fmt.percent(value, "en") == f"{en}%"
 
 
-def test_babel_alone_would_round_half_even():
-    # Why fmt rounds first: this is the behaviour we must not rely on.
-    from babel.numbers import format_percent
-    assert format_percent(0.025, locale="en_GB") == "2%"
+@given(st.integers(min_value=0, max_value=999))
+def test_every_half_rounds_up(k):
+    # k + 0.5 is exact in binary, so only the rounding rule decides: always up, to k + 1.
+    assert fmt.percent(k + 0.5, "en") == f"{k + 1:,}%"
 
 
 def test_percent_with_decimals():

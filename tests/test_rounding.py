@@ -5,6 +5,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis.rounding import half_up, half_up_decimal, pct
 
@@ -14,12 +16,6 @@ from analysis.rounding import half_up, half_up_decimal, pct
 ])
 def test_whole_numbers_round_half_up(x, expected):
     assert half_up(x) == expected
-
-
-def test_differs_from_python_round():
-    # Python's round is half-to-even: round(2.5) == 2, round(0.5) == 0.
-    assert round(2.5) == 2 and half_up(2.5) == 3
-    assert round(0.5) == 0 and half_up(0.5) == 1
 
 
 @pytest.mark.parametrize("x, expected", [(-0.5, -1), (-1.5, -2), (-2.5, -3), (-0.4, 0)])
@@ -41,9 +37,34 @@ def test_decimals_use_the_intended_decimal_value(x, ndigits, expected):
     assert half_up(x, ndigits) == expected
 
 
-def test_python_round_gets_these_wrong():
-    assert round(2.675, 2) == 2.67
-    assert round(22.65, 1) == 22.6  # binary 22.6499999...
+def _half_up_exact(numerator: int, denominator: int, ndigits: int) -> Fraction:
+    """numerator/denominator rounded half away from zero, in integer arithmetic (independent of
+    `decimal`): floor(|q| * 10^nd + 1/2) / 10^nd with the sign of q."""
+    q = Fraction(numerator, denominator) * 10 ** ndigits
+    r = math.floor(abs(q) + Fraction(1, 2))
+    return Fraction(r if q >= 0 else -r, 10 ** ndigits)
+
+
+@given(st.integers(-10 ** 12, 10 ** 12), st.integers(0, 6), st.integers(0, 4))
+def test_half_up_matches_exact_rounding(m, scale, ndigits):
+    # A decimal number m / 10^scale (at most 13 significant digits, so its float's repr is the
+    # same decimal), written as text, as Decimal and as float.
+    text = str(Decimal(m).scaleb(-scale))
+    expected = _half_up_exact(m, 10 ** scale, ndigits)
+    assert Fraction(half_up_decimal(text, ndigits)) == expected
+    assert Fraction(half_up_decimal(Decimal(text), ndigits)) == expected
+    assert half_up(float(text), ndigits) == float(expected)
+    assert half_up(-float(text), ndigits) == -float(expected)   # symmetric
+
+
+@given(st.one_of(st.integers(1, 200), st.integers(1, 100_000)).flatmap(
+           lambda base: st.tuples(st.integers(0, base), st.just(base))),
+       st.integers(0, 2))
+def test_percentages_of_counts_round_as_exact_fractions(count_base, ndigits):
+    # What the report does with every count: 100 * count / base, then half up. The float
+    # division must not move a tie (12.5 %, 22.65 %) to the wrong side.
+    count, base = count_base
+    assert half_up(pct(count, base), ndigits) == float(_half_up_exact(100 * count, base, ndigits))
 
 
 def test_percentage_from_counts():

@@ -105,7 +105,15 @@ def test_distribution_flags(codebook, df):
     t = tables.distribution(df, codebook, "q_act")
     assert t["small_base"].all()  # 8 < SMALL_BASE
     assert list(t["small_cell"]) == [True, True, True, True, False, True, False]  # 0 is not flagged
-    assert tables.SMALL_BASE == 50 and tables.SMALL_CELL == 5
+
+
+@pytest.mark.parametrize("n, small", [(49, True), (50, False)])
+def test_small_base_threshold_is_fifty(codebook, n, small):
+    # The module docstring's rule: fewer than 50 respondents is a small base (the 44 regional
+    # politicians are flagged, the 418 municipal ones are not).
+    frame = pd.DataFrame({"resp_id": range(n), "council": 1, "active": 1, "q_all": 3,
+                          "q_act": 3, "m_a": 1, "m_b": 0, "m_dk": 0})
+    assert tables.distribution(frame, codebook, "q_all")["small_base"].all() == small
 
 
 def test_no_small_base_flag_for_large_groups(codebook):

@@ -1,7 +1,8 @@
 """`arena validate` on the synthetic fixture project (tests/fixtures/validation/project) and corrupted copies.
 
 Every bad-input test: exit status 1, the message names the file, the column (where there is one), the
-row and line numbers and the rule, and a pre-existing _site/ is byte-identical afterwards.
+row and line numbers and the rule; the data and the suites are byte-identical afterwards and no
+report is written for bad data.
 """
 from __future__ import annotations
 
@@ -43,6 +44,19 @@ def snapshot(d: Path) -> dict[str, bytes]:
     return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
 
 
+def inputs(root: Path) -> dict[str, bytes]:
+    """What `arena validate` reads and could damage: the data and the suites (only
+    `--write-suites` may write these)."""
+    return {**snapshot(root / "data"), **{f"expectations/{k}": v for k, v in snapshot(root / "expectations").items()}}
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    """Edit a file; the edit must change it (else the test would test the unchanged file)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path}: {old!r} not found"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     root = tmp_path / "proj"
@@ -80,7 +94,7 @@ def run_cli(capsys, *argv) -> tuple[int, str]:
 
 
 def assert_fails(root, capsys, *must_contain: str, column: str | None = None, rows=(), lines=()):
-    before = snapshot(root / "_site")
+    before = inputs(root)
     rc, msg = run_cli(capsys)
     assert rc == 1, msg
     assert RAW_NAME in msg, msg
@@ -93,7 +107,8 @@ def assert_fails(root, capsys, *must_contain: str, column: str | None = None, ro
     assert "rule" in msg, msg
     for s in must_contain:
         assert s in msg, msg
-    assert snapshot(root / "_site") == before
+    assert inputs(root) == before
+    assert not (root / "build" / "validation" / "validation.html").exists()   # no report of bad data
     return msg
 
 
@@ -101,7 +116,7 @@ def assert_fails(root, capsys, *must_contain: str, column: str | None = None, ro
 
 
 def test_fixture_passes_and_writes_report(project, capsys):
-    before = snapshot(project / "_site")
+    before = inputs(project)
     rc, msg = run_cli(capsys)
     assert rc == 0, msg
     assert "valid, 40 rows" in msg and "expectations evaluated" in msg
@@ -110,13 +125,12 @@ def test_fixture_passes_and_writes_report(project, capsys):
     page = report.read_text(encoding="utf-8")
     assert "Respondents outside population active" in page and "FAILED" not in page
     assert '"ok": true' in data
-    assert snapshot(project / "_site") == before
+    assert inputs(project) == before
 
 
 def test_stale_suites_refuse_to_run(project, capsys):
     cb = project / "data" / "codebook" / "codebook.yaml"
-    cb.write_text(cb.read_text(encoding="utf-8").replace("- {code: 4, da: Helt enig", "- {code: 5, da: Helt enig"),
-                  encoding="utf-8")
+    replace_in(cb, "- {code: 4, da: Helt enig", "- {code: 5, da: Helt enig")
     rc, msg = run_cli(capsys)
     assert rc == 1 and "out of date" in msg and "--write-suites" in msg
     rc, msg = run_cli(capsys, "--write-suites")
@@ -128,18 +142,18 @@ def test_stale_suites_refuse_to_run(project, capsys):
 
 def test_missing_file(project, capsys):
     raw(project).unlink()
-    before = snapshot(project / "_site")
+    before = inputs(project)
     rc, msg = run_cli(capsys)
     assert rc == 1 and RAW_NAME in msg and "file not found" in msg
-    assert snapshot(project / "_site") == before
+    assert inputs(project) == before
 
 
 def test_empty_file(project, capsys):
     raw(project).write_bytes(b"")
-    before = snapshot(project / "_site")
+    before = inputs(project)
     rc, msg = run_cli(capsys)
     assert rc == 1 and RAW_NAME in msg and "empty" in msg
-    assert snapshot(project / "_site") == before
+    assert inputs(project) == before
 
 
 def test_wrong_delimiter(project, capsys):

@@ -134,9 +134,12 @@ class Project:
 
 
 def load(root: Path, profile: str) -> Project:
-    base = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8")) or {}
+    from analysis.inputs import load_yaml, mapping
+
+    base = mapping(load_yaml((root / "_quarto.yml").read_bytes(), "_quarto.yml", allow_empty=True) or {},
+                   "_quarto.yml")
     prof_file = root / f"_quarto-{profile}.yml"
     if not prof_file.exists():
         raise FileNotFoundError(f"profile file {prof_file.name} not found")
-    over = yaml.safe_load(prof_file.read_text(encoding="utf-8")) or {}
+    over = mapping(load_yaml(prof_file.read_bytes(), prof_file.name, allow_empty=True) or {}, prof_file.name)
     return Project(root, profile, merge(base, over))
