@@ -166,6 +166,12 @@ def _floats_in_order(r, rec: pd.DataFrame) -> list[str]:
     return ids + tabs + [""]
 
 
+def appendix_c_anchor(fig_id: str) -> str:
+    """The id of a figure's section in Appendix C (the same in both languages): figure panels and
+    the numbers in the text link to it."""
+    return f"bilag-c-{fig_id}" if fig_id else "bilag-c-tekst"
+
+
 def reconciliation_sections(r, rec: pd.DataFrame) -> str:
     """Appendix C for readers: per figure, infographic and table (then the numbers of the text),
     each number the report prints against the number recomputed from the data, with its status in
@@ -183,7 +189,7 @@ def reconciliation_sections(r, rec: pd.DataFrame) -> str:
             heading = f"{float_name(r, fig_id)}: {words.get(lang, f'float.{fig_id}')}"
         else:
             heading = f"{float_name(r, fig_id)}: {md_text(r.figure_record(fig_id)['langs'][lang]['title'])}"
-        out.append(f"\n### {heading}\n")
+        out.append(f"\n### {heading} {{#{appendix_c_anchor(fig_id)}}}\n")
         printed = part[part["status"].isin(shown)]
         assumed = int((part["status"] == "assumed").sum())
         if printed.empty:

@@ -204,13 +204,13 @@ class Report:
         text = fmt.number(self._counted(key, "base"), self.lang)
         return self._traced(key, text, "printed" if self.value(key)["base_printed"] else "derived", plain)
 
-    def fraction(self, key: str) -> str:
+    def fraction(self, key: str, plain: bool = False) -> str:
         """A share as a simple fraction: "3 ud af 4" / "3 out of 4"."""
         v = self._supported(key, self.value(key), "r.fraction")
         k, n = nearest_fraction(v["value"])
-        return self._traced(key, fmt.count_of(k, n, self.lang), v["status"], False)
+        return self._traced(key, fmt.count_of(k, n, self.lang), v["status"], plain)
 
-    def test(self, key: str) -> str:
+    def test(self, key: str, plain: bool = False) -> str:
         """Whether a group difference is statistically significant, with the test and p."""
         v = self._supported(key, self.value(key), "r.test")
         if v["p"] is None:
@@ -218,7 +218,7 @@ class Report:
         verdict = "significant" if v["p"] < SIGNIFICANCE_LEVEL else "not_significant"
         text = f"{words.get(self.lang, verdict)} ({words.get(self.lang, v['test'] or 'chi2')}, " \
                f"{fmt.p_value(v['p'], self.lang)})"
-        return self._traced(key, text, "derived", False)
+        return self._traced(key, text, "derived", plain)
 
     def fact(self, key: str) -> str:
         """A number from another study (data/context/facts.csv), formatted for the language, as
@@ -252,8 +252,8 @@ class Report:
         texts = rec["langs"][self.lang]
         chart = charts.set_properties(figures.build_chart(texts["chart"], self.lang), title=alt.Undefined)
         table = self.download_table(fig_id)
-        fig = Figure.from_chart(chart, texts["alt"], lang=self.lang, table=table, fig_id=fig_id, note=texts["note"],
-                                panels=self._panels(fig_id, rec, table))
+        fig = Figure.from_chart(chart, texts["alt"], lang=self.lang, table=self._readable(table), fig_id=fig_id,
+                                note=texts["note"], panels=self._panels(fig_id, rec, table))
         page = self._appendix_b_page()
         if page:
             from analysis import appendix
@@ -261,6 +261,19 @@ class Report:
             fig.appendix_link = (f"{page}#{appendix.appendix_b_anchor(fig_id)}",
                                  words.get(self.lang, "float.to_appendix", n=appendix.appendix_b_number(self, fig_id)))
         return fig
+
+    def _readable(self, table):
+        """The figure's values as the Table tab shows them: decimals and yes/no in the language."""
+        import numpy as np
+
+        def cell(v):
+            if isinstance(v, (bool, np.bool_)):
+                return words.get(self.lang, "yes" if v else "no")
+            if isinstance(v, float):
+                return "" if v != v else fmt.number(v, self.lang, 1)
+            return v
+
+        return table.apply(lambda col: col.map(cell)) if len(table) else table
 
     def _panels(self, fig_id: str, rec: dict, table) -> dict:
         """What the figure's panel shows beside the chart: its sources and its downloads."""
@@ -282,8 +295,10 @@ class Report:
         code = "analysis/figures.py, analysis/figures.yaml"
         sources.append((w("code"), f"{code} ({fig_id})", f"{repo}/blob/main/analysis/figures.yaml" if repo else ""))
         reconciliation = self._page_of("sec-bilag-afstemning")
-        if reconciliation:
-            sources.append((w("reconciliation"), w("reconciliation_text"), f"{reconciliation}#sec-bilag-afstemning"))
+        if reconciliation:   # the figure's own rows there
+            from analysis.appendix import appendix_c_anchor
+
+            sources.append((w("reconciliation"), w("reconciliation_text"), f"{reconciliation}#{appendix_c_anchor(fig_id)}"))
         labels = {k: w(k) for k in ("chart", "table", "sources", "download", "png")}
         downloads = [(w("csv"), f"{where}{base}.csv", f"{base}.csv"), (w("meta"), f"{where}{base}.json", f"{base}.json"),
                      (w("svg"), f"{where}{base}.svg", f"{base}.svg"), (w("spec"), f"{where}{base}.vl.json", f"{base}.vl.json")]

@@ -112,12 +112,13 @@ class Project:
         raw = self._setting("edition", {}) or {}
         if not isinstance(raw, dict):
             raise ProjectError(f"{self.config_file}, key arena.edition: expected a mapping with a number")
-        number, date = raw.get("number", 1), str(self.book.get("date", ""))
+        number, date = raw.get("number", 1), str(self.book.get("date") or "")
         if not isinstance(number, int) or number < 1:
             raise ProjectError(f"{self.config_file}, key arena.edition.number: {number!r} is not a "
                                "positive whole number")
         try:
-            _dt.date.fromisoformat(date)
+            if date:   # a project without a date yet (a test, a draft) has an undated edition
+                _dt.date.fromisoformat(date)
         except ValueError:
             raise ProjectError(f"{self.config_file}, key book.date: {date!r} is not a date "
                                "(YYYY-MM-DD); it is this edition's release date") from None

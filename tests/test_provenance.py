@@ -112,8 +112,9 @@ def test_survey_export_with_moved_segments_builds_in_survey_mode(project: Path) 
     assert said["data.survey"]["en"].split(".")[0] in front             # the site says which data it shows
     assert said["data.reconstruction"]["en"].split(":")[0] not in front
     page = (project / "_site/en/chapters/en/04-political-leadership.html").read_text(encoding="utf-8")
-    href = re.search(r'download="fig-02\.csv" href="data:text/csv;charset=utf-8,([^"]+)"', page).group(1)
-    table = list(csv.DictReader(io.StringIO(urllib.parse.unquote(href))))
+    assert 'href="../../downloads/figures/figure-02.csv"' in page              # the figure's Download tab
+    table = list(csv.DictReader(io.StringIO((project / "_site/en/downloads/figures/figure-02.csv")
+                                            .read_text(encoding="utf-8"))))
     shown = {r["Answer"]: r for r in table}
     assert half_up(float(shown["Partly agree"]["Per cent"])) == after["3"]
     assert half_up(float(shown["Strongly agree"]["Per cent"])) == after["4"]
@@ -126,8 +127,8 @@ def test_survey_export_with_moved_segments_builds_in_survey_mode(project: Path) 
     state = sum(r["collab_state"] == "1" for r in active_regional)
     assert 0 < state < 5                       # the regional politicians who worked with the state
     page = (project / "_site/en/chapters/en/06-three-sectors.html").read_text(encoding="utf-8")
-    href = re.search(r'download="fig-10\.csv" href="data:text/csv;charset=utf-8,([^"]+)"', page).group(1)
-    cells = [r for r in csv.DictReader(io.StringIO(urllib.parse.unquote(href))) if r["Group"] == "Regional politicians"]
+    figure10 = (project / "_site/en/downloads/figures/figure-10.csv").read_text(encoding="utf-8")
+    cells = [r for r in csv.DictReader(io.StringIO(figure10)) if r["Group"] == "Regional politicians"]
     assert [(r["Count"], r["Per cent"], r["CI low"]) for r in cells] == [("< 5", "", "")]
     assert str(state) not in {r["Count"] for r in cells}
     spec = json.loads(re.search(r'<script type="application/json" id="fig-10-chart-spec">(.*?)</script>',

@@ -24,28 +24,28 @@ def raw():
 def test_numbers_are_recomputed_and_formatted_per_language(raw):
     agree = raw["cult_renew"].isin([3, 4]).sum()
     expected = int(100 * agree / len(raw) + 0.5)  # half up, by hand
-    assert Report("da").num("fig02.agree") == f"{expected}{NBSP}%"
-    assert Report("en").num("fig02.agree") == f"{expected}%"
-    assert Report("da").num("tab1.resp_total") == "608"
-    assert Report("en").num("tab1.rate_mun") == "22.7%"      # 552 / 2,432 invited
-    assert Report("da").num("tab1.rate_mun") == f"22,7{NBSP}%"
+    assert Report("da").num("fig02.agree", plain=True) == f"{expected}{NBSP}%"
+    assert Report("en").num("fig02.agree", plain=True) == f"{expected}%"
+    assert Report("da").num("tab1.resp_total", plain=True) == "608"
+    assert Report("en").num("tab1.rate_mun", plain=True) == "22.7%"      # 552 / 2,432 invited
+    assert Report("da").num("tab1.rate_mun", plain=True) == f"22,7{NBSP}%"
 
 
 def test_fraction_and_counts(raw):
     r = Report("da")
-    assert r.count("info1.active") == str(int((raw.active == 1).sum()))
-    assert r.base("info1.active") == "608"
-    assert r.fraction("info1.active") == "3 ud af 4"
-    assert Report("en").fraction("info1.active") == "3 out of 4"
+    assert r.count("info1.active", plain=True) == str(int((raw.active == 1).sum()))
+    assert r.base("info1.active", plain=True) == "608"
+    assert r.fraction("info1.active", plain=True) == "3 ud af 4"
+    assert Report("en").fraction("info1.active", plain=True) == "3 out of 4"
     assert nearest_fraction(66.4) == (2, 3)
     assert nearest_fraction(9.8) == (1, 10)
 
 
 def test_group_difference_states_significance(raw):
-    text = Report("en").test("fig17.signif_majority")
+    text = Report("en").test("fig17.signif_majority", plain=True)
     assert text.startswith("statistically significant (")
     assert "p " in text
-    da = Report("da").test("fig17.signif_majority")
+    da = Report("da").test("fig17.signif_majority", plain=True)
     assert da.startswith("statistisk signifikant")
 
 

@@ -36,7 +36,7 @@ def details(numbers: dict, lang: str, populations: dict[str, str], refs: dict) -
         lines = [s.split(":", 1)[1] for s in str(n.get("source", "")).split(";") if ":" in s]
         if lines:
             rows.append((w("claim.source"), ", ".join(w("claim.line", line=l) for l in lines)))
-        entry = {"rows": rows, "status": n["status"]}
+        entry = {"rows": rows, "status": n["status"], "figure_id": n.get("figure") or ""}
         ref = refs.get(n.get("figure") or "")
         if ref:
             entry["figure"] = {"label": f"{w('claim.figure')} {ref['number']}", "page": ref["page"],

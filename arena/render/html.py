@@ -245,8 +245,10 @@ def _claims_json(body: str, claims: dict, here: str, reconciliation_href: str, l
         if fig:
             href = ("" if fig["page"] == here else rel(here, fig["page"])) + "#" + fig["anchor"]
             entry["figure"] = {"label": fig["label"], "href": href}
-        if reconciliation_href:
-            entry["reconciliation"] = rel(here, reconciliation_href) + "#sec-bilag-afstemning"
+        if reconciliation_href:   # the number's rows in Appendix C: its figure's section, or the text's
+            from analysis.appendix import appendix_c_anchor
+
+            entry["reconciliation"] = rel(here, reconciliation_href) + "#" + appendix_c_anchor(entry.get("figure_id", ""))
         data["claims"][key] = entry
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     text = text.replace("<", "\\u003c")   # cannot end the script element
