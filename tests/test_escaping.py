@@ -260,9 +260,15 @@ def test_payloads_show_as_text_and_never_run(site: Path, server: str, browser) -
                     label = _attribute(site / rel, "fig-02-chart", "aria-label")
                     # (the note may go on: how many values the chart draws as assumed)
                     assert label.startswith(f"{payload(title)}. {payload(note)}"), rel
-                for href in page.eval_on_selector_all('a[href^="data:text/csv"]', "as => as.map(a => a.href)"):
-                    body = urllib.parse.unquote(href.split(",", 1)[1])
-                    for cell in (c for row in csv.reader(io.StringIO(body)) for c in row):
+                bodies = [urllib.parse.unquote(href.split(",", 1)[1]) for href in
+                          page.eval_on_selector_all('a[href^="data:text/csv"]', "as => as.map(a => a.href)")]
+                # The figures' CSV files (their Download tab), read as a spreadsheet would.
+                for href in page.eval_on_selector_all('a[download$=".csv"]:not([href^="data:"])',
+                                                      "as => as.map(a => a.getAttribute('href'))"):
+                    bodies.append(((site / rel).parent / href).resolve().read_text(encoding="utf-8"))
+                for body in bodies:
+                    sep = ";" if body.startswith("\ufeff") else ","      # the Danish files: Excel's way
+                    for cell in (c for row in csv.reader(io.StringIO(body.lstrip("\ufeff")), delimiter=sep) for c in row):
                         for tag in re.findall(r"ZQ\d\d", cell):
                             assert payload(tag) in cell, f"{rel}: CSV cell {cell[:40]!r}"
                             assert not cell.startswith(FORMULA), f"{rel}: CSV cell not guarded: {cell[:40]!r}"
