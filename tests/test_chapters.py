@@ -21,6 +21,8 @@ ALLOWED_DIGITS = [
     r"\b(19|20)\d\d\b",            # years: literature references ("Sønderskov 2019"), the period 2018–2019
     r"§\s*17,\s*stk\.\s*4",         # the Local Government Act's project committees (a legal reference)
     r"\bsection 17\(4\)",           # the same in English
+    r"@(fig|tbl|inf|sec)-[\w-]+",  # cross-reference labels (`@inf-1`): ids, not numbers; the reader
+                                  # sees the renderer's "Infografik 1" / "Figur 2", counted by it
 ]
 
 
