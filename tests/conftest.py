@@ -66,3 +66,34 @@ def chapter_report(lang: str):
     from arena.project import Project
 
     return Report(lang, Project.load(REPO))
+
+
+# -- the browser tests' shared pieces: a served site and Debian's Chromium ---------------------
+CHROMIUM = os.environ.get("ARENA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def serve(site: Path):
+    """Serve `site` on an ephemeral loopback port (a generator for a fixture): yields its URL."""
+    import threading
+
+    from arena.serve import make_server
+
+    srv = make_server(str(site), 0)
+    srv.verbose = False
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+def chromium():
+    """Debian's Chromium under Playwright (a generator for a fixture): yields the browser."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+                              args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -21,11 +21,10 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from conftest import CHROMIUM, chromium, serve
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("ARENA_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
 WIDTHS = (1366, 390)
 PHONE = 390
@@ -40,26 +39,12 @@ if not IN_CI:
 
 @pytest.fixture(scope="module")
 def server(built_project: Path):
-    from arena.serve import make_server
-
-    srv = make_server(str(built_project / "_site"), 0)
-    srv.verbose = False
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
-    srv.server_close()
+    yield from serve(built_project / "_site")
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                              args=ARGS)
-        yield b
-        b.close()
+    yield from chromium()
 
 
 def _pages(site: Path) -> list[str]:

@@ -28,13 +28,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import copy_project, run_build
+from conftest import CHROMIUM, chromium, serve, copy_project, run_build
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("ARENA_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
 
 if not (Path(CHROMIUM).exists() or shutil.which("chromium")) and not IN_CI:
@@ -173,25 +170,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(site: Path):
-    from arena.serve import make_server
-
-    srv = make_server(str(site), 0)
-    srv.verbose = False
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
-    srv.server_close()
+    yield from serve(site)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                              args=ARGS)
-        yield b
-        b.close()
+    yield from chromium()
 
 
 def _attribute(path: Path, element_id: str, name: str) -> str | None:
