@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import fmt, words
+from analysis.anchors import appendix_c_anchor
 from analysis.escape import html_attr, html_text, md_code, md_text
 from analysis.tables import SMALL_BASE, SMALL_CELL  # noqa: F401  (the chapters quote the thresholds)
 
@@ -164,12 +165,6 @@ def _floats_in_order(r, rec: pd.DataFrame) -> list[str]:
     ids = [f for f, _ in figure_list(r)]
     tabs = sorted(f for f in rec["figure"].unique() if str(f).startswith("tab-"))
     return ids + tabs + [""]
-
-
-def appendix_c_anchor(fig_id: str) -> str:
-    """The id of a figure's section in Appendix C (the same in both languages): figure panels and
-    the numbers in the text link to it."""
-    return f"bilag-c-{fig_id}" if fig_id else "bilag-c-tekst"
 
 
 def reconciliation_sections(r, rec: pd.DataFrame) -> str:

@@ -245,6 +245,23 @@ STEP_ORDER = ("survey", "validation", "numbers", "figures", "reconciliation", "c
 RENDER_READS = ("survey", "validation", "numbers", "figures", "reconciliation", "changes")   # what chapters read
 
 
+def _low_priority_child() -> None:
+    """In the child before it runs: lower its priority, and let it die with the build (a killed
+    build must not leave a validation writing artifacts behind it)."""
+    import ctypes
+    import signal
+
+    os.nice(10)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+
+
+class StepProcessFailed(Exception):
+    """A step run in its own process failed on a bug; the message is what that process printed."""
+
+
 class Steps:
     """The build's steps, run beside the renderer (arena/steps.py).
 
@@ -292,11 +309,41 @@ class Steps:
 
     def _validation(self) -> None:
         try:
-            self._step("validation")
+            t = time.perf_counter()
+            d = self.graph.decide("validation")
+            if d.run or self.force:
+                self._validation_process()
+                if not d.run:
+                    d = self.graph.decisions["validation"] = type(d)("validation", True, ["forced"])
+            if self.rep:
+                self.rep.step("step validation", time.perf_counter() - t, "ran" if d.run else "up to date")
         except BaseException as exc:
             self.validation_error = exc
         finally:
             self.validation_done.set()
+
+    def _validation_process(self) -> None:
+        """Great Expectations in a process of its own, at low priority: it is pure Python (several
+        seconds), so in a thread it would hold the GIL the steps and the pages need, and it only
+        has to be done before the new site is swapped in (`gate`)."""
+        import arena
+
+        # -P and PYTHONPATH: the child runs this very `arena` package, wherever it was imported from.
+        cmd = [sys.executable, "-P", "-m", "arena.steps", "--step", "validation", *(["--force"] if self.force else [])]
+        if os.environ.get("ARENA_DEBUG", "") not in ("", "0"):
+            cmd.append("--debug")
+        here = str(Path(arena.__file__).resolve().parent.parent)
+        env = {**os.environ, "ARENA_ROOT": str(self.graph.project.root),
+               "PYTHONPATH": os.pathsep.join(filter(None, (here, os.environ.get("PYTHONPATH"))))}
+        done = interrupt.run(cmd, capture_output=True, env=env, cwd=self.graph.project.root,
+                             preexec_fn=_low_priority_child)
+        text = (done.stderr or b"").decode("utf-8", errors="replace").strip()
+        if done.returncode == 1:
+            from arena.steps import InputError
+
+            raise InputError(text.removeprefix("error: "))
+        if done.returncode != 0:
+            raise StepProcessFailed(text or f"the validation step ended with exit code {done.returncode}")
 
     def wait_artifacts(self) -> None:
         self.artifacts_ready.wait()
@@ -334,6 +381,9 @@ class Steps:
         if error is not None:
             if isinstance(error, InputError):
                 problems.append(f"error: {error}")
+            elif isinstance(error, StepProcessFailed):   # its process said it already, in one line
+                self.internal = True
+                problems.append(str(error))
             else:
                 from arena.errors import internal_error
 
@@ -602,6 +652,26 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
 
     interrupt.check()
 
+    # 6. PDF, started first: Typst releases the GIL, so it compiles on the other core while
+    # the HTML pages are written (the thread's failure is raised after them).
+    pdf_thread, pdf_error = None, []
+    if "pdf" in formats:
+        def make_pdf() -> None:
+            t = time.perf_counter()
+            try:
+                build_pdf(lang=lang, words=proj.words, book=proj.book, chapters_typst=typst_out,
+                          workdir=work, out_pdf=out_dir / pdf_name, publication=publication)
+            except TypstFailure as exc:
+                pdf_error.append(BuildFailure(str(exc)))
+                return
+            except BaseException as exc:    # re-raised in this language's thread below
+                pdf_error.append(exc)
+                return
+            rep.step(f"{lang}: pdf", time.perf_counter() - t, pdf_name)
+
+        pdf_thread = threading.Thread(target=make_pdf, name=f"pdf-{lang}", daemon=True)
+        pdf_thread.start()
+
     # 5. HTML pages ---------------------------------------------------------------------
     if "html" in formats:
         t = time.perf_counter()
@@ -649,17 +719,13 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         vendor.search_index(out_dir, lang)   # Pagefind: the language's offline search index
         rep.step(f"{lang}: html", time.perf_counter() - t, f"{len(pages)} pages")
 
+    if pdf_thread is not None:
+        while pdf_thread.is_alive():     # joined in slices: the build can be stopped meanwhile
+            pdf_thread.join(0.1)
+            interrupt.check()
+        if pdf_error:
+            raise pdf_error[0]
     interrupt.check()
-
-    # 6. PDF ----------------------------------------------------------------------------
-    if "pdf" in formats:
-        t = time.perf_counter()
-        try:
-            build_pdf(lang=lang, words=proj.words, book=proj.book, chapters_typst=typst_out,
-                      workdir=work, out_pdf=out_dir / pdf_name, publication=publication)
-        except TypstFailure as exc:
-            raise BuildFailure(str(exc)) from None
-        rep.step(f"{lang}: pdf", time.perf_counter() - t, pdf_name)
 
 
 def _write_figure_files(results: list[dict], folder: Path) -> None:

@@ -296,7 +296,7 @@ class Report:
         sources.append((w("code"), f"{code} ({fig_id})", f"{repo}/blob/main/analysis/figures.yaml" if repo else ""))
         reconciliation = self._page_of("sec-bilag-afstemning")
         if reconciliation:   # the figure's own rows there
-            from analysis.appendix import appendix_c_anchor
+            from analysis.anchors import appendix_c_anchor
 
             sources.append((w("reconciliation"), w("reconciliation_text"), f"{reconciliation}#{appendix_c_anchor(fig_id)}"))
         labels = {k: w(k) for k in ("chart", "table", "sources", "download", "png")}

@@ -512,14 +512,32 @@ def run_all(project: Project, names: tuple[str, ...] = ORDER, force: bool = Fals
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m arena.steps`: make every artifact (Quarto's pre-render runs this)."""
+    """`python -m arena.steps`: make every artifact (Quarto's pre-render runs this).
+    `--step NAME [--force]` runs one step only (`arena build` runs validation so, in a process of
+    its own: Great Expectations is pure Python and would hold the build's GIL for seconds)."""
+    args = argv if argv is not None else sys.argv[1:]
     try:
         project = Project.find()
+        if "--step" in args:
+            name = args[args.index("--step") + 1] if args.index("--step") + 1 < len(args) else ""
+            if name not in STEPS:
+                print(f"usage: --step takes one of {', '.join(ORDER)}", file=sys.stderr)
+                return 2
+            try:
+                Graph(project).run(name, force="--force" in args)
+            except InputError:
+                raise
+            except Exception as exc:    # a bug: one line (the traceback with --debug), exit 3
+                from arena.errors import debug_wanted, internal_error
+
+                print(internal_error(exc, debug_wanted(args)), file=sys.stderr)
+                return 3
+            return 0
         graph = run_all(project)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    if "--explain" in (argv or sys.argv[1:]):
+    if "--explain" in args:
         print(graph.explain())
     result = json.loads((graph.folder("validation") / "validation.json").read_text(encoding="utf-8"))
     if not result["ok"]:

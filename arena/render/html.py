@@ -246,7 +246,7 @@ def _claims_json(body: str, claims: dict, here: str, reconciliation_href: str, l
             href = ("" if fig["page"] == here else rel(here, fig["page"])) + "#" + fig["anchor"]
             entry["figure"] = {"label": fig["label"], "href": href}
         if reconciliation_href:   # the number's rows in Appendix C: its figure's section, or the text's
-            from analysis.appendix import appendix_c_anchor
+            from analysis.anchors import appendix_c_anchor
 
             entry["reconciliation"] = rel(here, reconciliation_href) + "#" + appendix_c_anchor(entry.get("figure_id", ""))
         data["claims"][key] = entry
