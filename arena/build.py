@@ -20,7 +20,7 @@ from pathlib import Path
 
 from arena import interrupt
 from arena.publish import publish, sweep
-from arena.render.cache import Inputs, load_json, save_json
+from arena.render.cache import Inputs, hash_text, load_json, save_json
 
 LANGS = ("da", "en")
 FORMATS = ("html", "pdf")
@@ -679,19 +679,29 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         # Each number in the text opens its provenance (arena/render/claims.py).
         from arena.render import claims as claims_mod
 
-        numbers_art = json.loads((root / "build" / "artifacts" / "numbers" / "numbers.json").read_text(encoding="utf-8"))
-        codebook_art = __import__("analysis.codebook", fromlist=["load"]).load(
-            root / "build" / "artifacts" / "survey" / "codebook.yaml")
-        populations = {re.sub(r"\s+", " ", p.query.strip()): getattr(p, lang) for p in codebook_art.populations.values()}
-        claim_details = claims_mod.details(numbers_art, lang, populations, refs)
+        # The popovers' data and the registry downloads depend on the artifacts, the code, the
+        # configuration and the cross-references, not on the prose: kept between builds by that key.
+        products_key = hash_text("products-v1", lang, inputs.artifacts, inputs.group("analysis"),
+                                 inputs.group("code"), inputs.group("exec_code"), inputs.group("config"),
+                                 inputs.env, json.dumps(refs, sort_keys=True))
+        products_file = cache_dir / "products" / f"{lang}.json"
+        products = None if no_cache else load_json(products_file)
+        if not products or products.get("key") != products_key:
+            numbers_art = json.loads((root / "build" / "artifacts" / "numbers" / "numbers.json").read_text(encoding="utf-8"))
+            codebook_art = __import__("analysis.codebook", fromlist=["load"]).load(
+                root / "build" / "artifacts" / "survey" / "codebook.yaml")
+            populations = {re.sub(r"\s+", " ", p.query.strip()): getattr(p, lang) for p in codebook_art.populations.values()}
+            book_csv, dictionary_csv = claims_mod.codebook_csvs(codebook_art, lang)
+            products = {"key": products_key, "claims": claims_mod.details(numbers_art, lang, populations, refs),
+                        "codebook.csv": book_csv, "data-dictionary.csv": dictionary_csv,
+                        "numbers.csv": claims_mod.numbers_csv(numbers_art, lang, populations, refs)}
+            _save(products_file, products)
+        claim_details = products["claims"]
         reconciliation_href = next((r["page"] for rid, r in refs.items() if rid == "sec-bilag-afstemning"), "")
         (out_dir / "downloads").mkdir(parents=True, exist_ok=True)
         _write_figure_files(results, out_dir / "downloads" / "figures")
-        book_csv, dictionary_csv = claims_mod.codebook_csvs(codebook_art, lang)
-        (out_dir / "downloads" / "codebook.csv").write_text(book_csv, encoding="utf-8")
-        (out_dir / "downloads" / "data-dictionary.csv").write_text(dictionary_csv, encoding="utf-8")
-        (out_dir / "downloads" / "numbers.csv").write_text(
-            claims_mod.numbers_csv(numbers_art, lang, populations, refs), encoding="utf-8")
+        for name in ("codebook.csv", "data-dictionary.csv", "numbers.csv"):
+            (out_dir / "downloads" / name).write_text(products[name], encoding="utf-8")
         for i, (page, output) in enumerate(zip(pages, html_out)):
             interrupt.check()
             toc, body = split_page(output)
