@@ -403,9 +403,12 @@ def _sha(*chunks: bytes) -> str:
 
 
 def validate(raw: Path, codebook_path: Path, suites_dir: Path, *, name: str | None = None,
-             preflight_passed: Callable[[], None] | None = None) -> ValidationResult:
+             preflight_passed: Callable[[], None] | None = None, published: Path | None = None,
+             published_name: str | None = None) -> ValidationResult:
     """Pre-flight + Great Expectations on `raw`. Never raises for bad data (see .ok).
     `preflight_passed` is called once the quick checks passed and only the suites remain.
+    With `published` (`arena validate`), no group may have more respondents than were invited
+    (the build checks that in its numbers step, which reads published.csv).
     Results are kept by the build's validation step (arena/steps.py), keyed on what it read."""
     name = name or _show(raw)
     data = raw.read_bytes() if raw.exists() else b""
@@ -428,6 +431,11 @@ def validate(raw: Path, codebook_path: Path, suites_dir: Path, *, name: str | No
             problems[i] = p.replace(_show(raw), name)
         result.problems = problems
         return result
+    if published is not None:
+        problem = _frame_problem(raw, cb, published, name, published_name or _show(published))
+        if problem:
+            result.problems = [problem]
+            return result
     if preflight_passed:
         preflight_passed()
     df = read_typed(parsed, cb)
@@ -441,6 +449,22 @@ def validate(raw: Path, codebook_path: Path, suites_dir: Path, *, name: str | No
     result.ok = not result.problems
     result.seconds = round(time.perf_counter() - t0, 2)
     return result
+
+
+def _frame_problem(raw: Path, cb: Codebook, published: Path, name: str, published_name: str) -> str | None:
+    """The message if a group has more respondents than politicians invited into it."""
+    from analysis import claims, numbers
+    from analysis.survey import Survey, read_survey
+
+    try:
+        rows = claims.load(published.read_bytes(), name=published_name, known=cb.columns)
+        survey = Survey(cb, read_survey(raw.read_bytes(), cb), rows, remember=False)
+        numbers.check_frame(survey, name, published_name)
+    except BadInput as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"{published_name}: cannot be read ({exc.strerror}); it holds the invited politicians (frame rows)"
+    return None
 
 
 # ---------------------------------------------------------------- report
@@ -491,7 +515,8 @@ def main(args: argparse.Namespace) -> int:
     raw = Path(args.raw) if getattr(args, "raw", None) else project.raw
     report = Path(args.report) if getattr(args, "report", None) else project.build_dir / "validation" / "validation.html"
     try:
-        result = validate(raw, project.codebook, project.expectations, name=project.show(raw))
+        result = validate(raw, project.codebook, project.expectations, name=project.show(raw),
+                          published=project.published, published_name=project.show(project.published))
     except ex.SuiteError as exc:
         print(f"validation could not run: {exc}", file=sys.stderr)
         return 1

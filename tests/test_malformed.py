@@ -116,6 +116,23 @@ _CB = (REPO / CODEBOOK).read_bytes()
 _FIRST_NON_ASCII = _CB[: next(i for i, b in enumerate(_CB) if b >= 0x80)].count(b"\n") + 1
 
 
+def _repeated(times: int):
+    """The survey file with its respondents `times` over (each under a new resp_id)."""
+    def edit(data: bytes) -> bytes:
+        header, *rows = data.decode().rstrip("\n").split("\n")
+        rows = [f"{i}," + row.split(",", 1)[1] for i, row in enumerate(rows * times, start=1)]
+        return ("\n".join([header, *rows]) + "\n").encode()
+    return edit
+
+
+# Five times the respondents is more than all invited politicians (the frame's total row).
+_RESPONDENTS = _RAW.rstrip(b"\n").count(b"\n")
+_TOTAL_ROW = next(l for l in (REPO / PUBLISHED).read_text(encoding="utf-8").splitlines()
+                  if l.split(",")[7] == "frame" and l.split(",")[4:7] == ["", "", ""])
+_INVITED = int(_TOTAL_ROW.split(",")[8])
+assert 5 * _RESPONDENTS > _INVITED
+
+
 def _line_of(file: str, text: str) -> int:
     data = (REPO / file).read_text(encoding="utf-8")
     return data[: data.index(text)].count("\n") + 1
@@ -161,6 +178,11 @@ CASES: dict[str, Case] = {
                                ("header but no data rows", "rule: one row per respondent"), register=True),
     "survey-truncated": Case(SURVEY, "truncated", write(lambda b: b[: len(b) // 2]),
                              (f"line {_HALF_LINE}", "fields instead of 91", "truncated or ragged row"), register=True),
+    "survey-more-than-invited": Case(SURVEY, "conflicting with another file", write(_repeated(5)),
+                                     (f"{5 * _RESPONDENTS} respondents", PUBLISHED, f"claim {_TOTAL_ROW.split(',')[0]}",
+                                      f"says {_INVITED} politicians were invited",
+                                      "rule: respondents cannot exceed the invited politicians",
+                                      "holds each respondent once"), register=True),
     "survey-not-registered": Case(SURVEY, "conflicting with another file", survey_line(3, cell(3, "2")),
                                   ("is not the file data/raw/survey.meta.json describes", "SHA-256",
                                    "arena reconstruct"), commands=("reconcile", "build")),
