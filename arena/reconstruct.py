@@ -285,6 +285,8 @@ class _Problem:
     def solve(self) -> np.ndarray:
         k = len(self.codes)
         n_atoms = len(self.atom_size)
+        if not n_atoms:   # nobody was asked: nothing to choose (an empty programme fails in scipy)
+            return np.zeros((0, k), dtype=int)
         A, lb, ub = [], [], []
         # Each atom's respondents all get exactly one code.
         for a in range(n_atoms):
