@@ -405,7 +405,8 @@ def _sha(*chunks: bytes) -> str:
 def validate(raw: Path, codebook_path: Path, suites_dir: Path, *, name: str | None = None,
              preflight_passed: Callable[[], None] | None = None, published: Path | None = None,
              published_name: str | None = None) -> ValidationResult:
-    """Pre-flight + Great Expectations on `raw`. Never raises for bad data (see .ok).
+    """Pre-flight + Great Expectations on `raw`. Never raises for bad data (see .ok); a
+    malformed suite file raises `ex.SuiteError` (bad input).
     `preflight_passed` is called once the quick checks passed and only the suites remain.
     With `published` (`arena validate`), no group may have more respondents than were invited
     (the build checks that in its numbers step, which reads published.csv).
@@ -419,6 +420,9 @@ def validate(raw: Path, codebook_path: Path, suites_dir: Path, *, name: str | No
     except (OSError, CodebookError) as exc:
         result.problems = [str(exc)]
         return result
+    # A broken suite file is bad input, located; only a well-formed one can be out of date.
+    suites = {n: ex.read_suite(suites_dir / f"{n}.json", _show(suites_dir / f"{n}.json"))
+              for n in ex.SUITE_NAMES if (suites_dir / f"{n}.json").exists()}
     stale = ex.stale_suites(cb, None, suites_dir)
     if stale:
         result.problems = [f"{_show(suites_dir / (s + '.json'))}: out of date with the codebook; rule: "
@@ -439,7 +443,6 @@ def validate(raw: Path, codebook_path: Path, suites_dir: Path, *, name: str | No
     if preflight_passed:
         preflight_passed()
     df = read_typed(parsed, cb)
-    suites = {n: ex.read_suite(suites_dir / f"{n}.json") for n in ex.SUITE_NAMES}
     results = run_suites(df, suites)
     result.rows = len(df)
     result.results = results
@@ -518,7 +521,7 @@ def main(args: argparse.Namespace) -> int:
         result = validate(raw, project.codebook, project.expectations, name=project.show(raw),
                           published=project.published, published_name=project.show(project.published))
     except ex.SuiteError as exc:
-        print(f"validation could not run: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     if not result.ok:
         for p in result.problems:

@@ -138,6 +138,12 @@ def _line_of(file: str, text: str) -> int:
     return data[: data.index(text)].count("\n") + 1
 
 
+_SUITE_KWARGS = _line_of(SUITE, '"kwargs": {')
+_SUITE_KWARGS_COLUMN = (REPO / SUITE).read_text(encoding="utf-8").splitlines()[_SUITE_KWARGS - 1].index('"kwargs": {') \
+    + len('"kwargs" ') + 1
+_SUITE_LINES = (REPO / SUITE).read_bytes().count(b"\n")
+
+
 def _second_edition(path: Path, damage: Callable[[bytes], bytes]) -> None:
     """Make the project's edition 2, so the build compares with the released edition 1, then damage it."""
     config = path.parents[2] / CONFIG
@@ -280,10 +286,21 @@ CASES: dict[str, Case] = {
     "figures-duplicate-key": Case(FIGURES, "duplicate key", replace("  chart: infographic\n", "  chart: infographic\n  chart: bar\n"),
                                   ("key 'chart' is given twice", "rule: each key once")),
     # ------------------------------------------------------------ the validation suites
-    "suite-syntax": Case(SUITE, "syntax", write(lambda b: b[: len(b) // 2]),
-                         ("out of date with the codebook", "arena validate --write-suites")),
+    # (JSON wants the ':' where the '{' now stands: that line, that column.)
+    "suite-syntax": Case(SUITE, "syntax", replace('"kwargs": {', '"kwargs" {'),
+                         (f"line {_SUITE_KWARGS}, column {_SUITE_KWARGS_COLUMN}", "JSON syntax error",
+                          "rule: a suite is valid JSON", "arena validate --write-suites")),
+    "suite-truncated": Case(SUITE, "truncated", write(lambda b: b[: len(b) // 2]),
+                            ("line", "JSON syntax error", "rule: a suite is valid JSON")),
     "suite-encoding": Case(SUITE, "encoding", write(lambda b: b + b"\xe6"),
-                           ("out of date with the codebook", "arena validate --write-suites")),
+                           (f"line {_SUITE_LINES + 1}, column 1", "not valid UTF-8", "rule: input files are UTF-8")),
+    "suite-wrong-shape": Case(SUITE, "wrong type",
+                              json_edit(lambda s: s.update(expectations={"council": s["expectations"]})),
+                              ("key expectations", "expected a list, found an object",
+                               "rule: a suite is an object whose expectations are a list")),
+    "suite-expectation-not-object": Case(SUITE, "wrong type", json_edit(lambda s: s["expectations"].insert(2, "x")),
+                                         ("key expectations[2]", "expected an object, found a string",
+                                          "rule: a suite is an object")),
     # ------------------------------------------------------------ configuration
     "config-syntax": Case(CONFIG, "syntax", replace("arena:\n", "arena: [\n"),
                           (f"line {ARENA_LINE + 2}", "YAML syntax error", "rule: the file must be valid YAML")),
