@@ -429,8 +429,8 @@ def main(args) -> int:
     console = Console(stderr=True)
     project = Project.find()
     raw = project.raw
-    cb = codebook_mod.load(project.codebook)
-    published = claims_mod.load(project.published)
+    cb = codebook_mod.load(project.codebook, project.show(project.codebook))
+    published = claims_mod.load(project.published, project.show(project.published))
     try:
         df = reconstruct(cb, published)
     except ReconstructionError as exc:

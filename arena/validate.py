@@ -77,7 +77,16 @@ class ValidationFailed(Exception):
 
 
 def _show(path: Path) -> str:
-    # Messages name files as the user sees them: relative to the project (the working folder).
+    # Messages name files as the author sees them: relative to the project root (wherever
+    # arena runs from), else to the working folder.
+    from arena.project import Project, ProjectError
+
+    try:
+        shown = Project.find().show(path)
+        if not Path(shown).is_absolute():
+            return shown
+    except ProjectError:
+        pass
     try:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:

@@ -2,9 +2,9 @@
 
 Each case breaks one file in a copy of a built project and runs `arena validate`, `arena
 reconcile` and `arena build` (the commands that read that file) as a user would. Each must exit
-with the documented code (README, "Exit codes"), print one message naming the file, the place
-(line, column or key) and the rule, never a traceback, and a failed build must leave `_site`
-byte-identical. The cases are listed once in CASES (the matrix is in the module's test ids).
+with the documented code (README, "Exit codes"), print one message naming the file (relative to
+the project, never by its absolute path), the place (line, column or key) and the rule, never a
+traceback, and a failed build must leave `_site` byte-identical. The cases are listed once in CASES (the matrix is in the module's test ids).
 """
 from __future__ import annotations
 
@@ -357,6 +357,9 @@ def test_malformed_input(name: str, built: Path, tmp_path: Path) -> None:
         stdout, stderr = proc.communicate(timeout=300)
         out = stdout + stderr
         assert "Traceback" not in out, f"{command}: {out}"
+        # Files are named as the author sees them: relative to the project, never absolute.
+        for base in {roots[command], roots[command].resolve(), built, built.resolve()}:
+            assert str(base) not in out, f"{command}: an absolute path in the message:\n{out}"
         assert proc.returncode == BAD_INPUT, f"{command} exited {proc.returncode}: {out}"
         for fragment in (case.shown, *case.says):
             assert fragment in out, f"{command}: {fragment!r} not in the message:\n{out}"
@@ -394,3 +397,16 @@ def test_bad_input_raised_anywhere_is_exit_1(monkeypatch, capsys):
     monkeypatch.setattr(reconcile, "main", bad)
     assert cli.main(["reconcile"]) == 1
     assert capsys.readouterr().err == "error: data/x.csv, line 3: rule: something\n"
+
+
+def test_reconstruct_names_its_inputs_relative_to_the_project(tmp_path: Path) -> None:
+    """`arena reconstruct` (not in the corpus: it rewrites the survey file) names a broken codebook
+    as the author sees it, never by its absolute path."""
+    root = copy_project(tmp_path / "arena")
+    replace("  agree4:\n    da: Enighed", "  agree4:\n    da: [Enighed")(root / CODEBOOK)
+    proc = _start(root, "reconstruct")
+    stdout, stderr = proc.communicate(timeout=120)
+    out = stdout + stderr
+    assert proc.returncode == BAD_INPUT, out
+    assert f"{CODEBOOK}, line 14" in out and "YAML syntax error" in out and "Traceback" not in out, out
+    assert str(root) not in out and str(root.resolve()) not in out, out
