@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from analysis.inputs import BadInput
 from analysis.rounding import half_up
 from analysis.survey import Survey
 
@@ -167,19 +168,50 @@ def _recompute(n: Number, survey: Survey, stats) -> None:
         n.value, n.count, n.base = (rate if unit == "rate" else 100 - rate), s.count, int(invited)
         return
     if unit in ("gof", "gof_ns"):
-        frame = published[(published.unit == "frame") & (published.variable == _variable(survey, n.key))
-                          & (published.numerator != "")]
-        total = float(published[(published.unit == "frame") & (published.numerator == "")
-                                & (published.population == "")].iloc[0].value)
-        invited = [float(v) for v in frame.value]
-        if abs(sum(invited) - 100) < 0.5:   # shares of all invited (one decimal) -> whole persons
-            invited = [half_up(v / 100 * total) for v in invited]
-        responded = [survey.share("", q).count for q in frame.numerator]
+        groups = _invited_groups(published, _variable(survey, n.key))
+        invited = [count for _, count in groups]
+        responded = [survey.share("", q).count for q, _ in groups]
         result = stats.compare_groups([responded, [i - r for i, r in zip(invited, responded)]])
         n.test = "fisher" if result.test == "fisher" else ("chi2_yates" if result.correction else "chi2")
         n.value, n.p, n.base = result.p, result.p, len(survey.data)
         return
     raise ValueError(f"{n.key}: unit {unit!r} cannot be recomputed")
+
+
+def _invited_groups(published: pd.DataFrame, variable: str) -> list[tuple[str, float]]:
+    """The frame rows of one variable as (query, invited politicians): counts as printed, or
+    shares of all invited (one decimal, summing to 100) turned into whole persons."""
+    frame = published[(published.unit == "frame") & (published.variable == variable)
+                      & (published.numerator != "")]
+    invited = [float(v) for v in frame.value]
+    if abs(sum(invited) - 100) < 0.5:
+        total = float(published[(published.unit == "frame") & (published.numerator == "")
+                                & (published.population == "")].iloc[0].value)
+        invited = [half_up(v / 100 * total) for v in invited]
+    return list(zip(frame.numerator, invited))
+
+
+def check_frame(survey: Survey, survey_name: str, published_name: str) -> None:
+    """BadInput if a group has more respondents than politicians were invited into it (a frame
+    row of published.csv): no share, rate or test of representativeness can be computed then.
+    The invited counts are those the rates and tests use (`_invited_groups`)."""
+    published = survey.published
+    frame = published[published.unit == "frame"]
+    checks = [(r.claim_id, "", float(r.value)) for r in frame.itertuples(index=False)
+              if r.numerator == "" and r.population == ""]
+    for variable in dict.fromkeys(frame.variable):
+        groups = dict(_invited_groups(published, variable))
+        checks += [(r.claim_id, r.numerator, groups[r.numerator]) for r in frame.itertuples(index=False)
+                   if r.variable == variable and r.numerator != ""]
+    for claim_id, query, invited in checks:
+        responded = int(survey.mask(query).sum())
+        if responded > invited:
+            who = f"with {query}" if query else "in all"
+            raise BadInput(
+                f"{survey_name}: {responded} respondents {who}, but {published_name} (claim {claim_id}) "
+                f"says {invited:.0f} politicians were invited; rule: respondents cannot exceed the invited "
+                "politicians of their population (the frame) — check that the file holds each respondent "
+                f"once and is the survey of this report, or correct the frame row in {published_name}")
 
 
 def _variable(survey: Survey, key: str) -> str:

@@ -121,15 +121,19 @@ def _dump(obj: Any) -> bytes:
     return (json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
-def _read_json(path: Path, what: str) -> Any:
+def _read_json(path: Path, what: str, project=None) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        try:
-            path = path.resolve().relative_to(Path.cwd().resolve())
-        except ValueError:
-            pass
-        raise EditionError(f"{path}: cannot read {what}: {exc}; rule: a released edition is written by "
+        # The file relative to the project root (else the working folder), never absolute.
+        shown = _show(project, path) if project is not None else str(path)
+        if Path(shown).is_absolute():
+            try:
+                shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+            except ValueError:
+                pass
+        reason = exc.strerror if isinstance(exc, OSError) else exc
+        raise EditionError(f"{shown}: cannot read {what}: {reason}; rule: a released edition is written by "
                            "`arena release` and never edited — restore it from version control") from None
 
 
@@ -144,8 +148,8 @@ def _current(project) -> tuple[dict, dict]:
     for path in (numbers_path, figures_path):
         if not path.is_file():
             raise ArtifactsMissing(f"{_show(project, path)} is missing: run arena build first")
-    numbers = _read_json(numbers_path, "the numbers")
-    figures = _read_json(figures_path, "the figures")
+    numbers = _read_json(numbers_path, "the numbers", project)
+    figures = _read_json(figures_path, "the figures", project)
     if not isinstance(numbers, dict) or not isinstance(figures, dict):
         raise EditionError(f"{_show(project, numbers_path.parent.parent)}: numbers.json and figures.json "
                            "must each hold an object keyed by id: run arena build again")
@@ -316,9 +320,9 @@ def _released_files(project, number: int) -> tuple[dict, dict]:
     folder = _edition_dir(project, number)
     if not (folder / NUMBERS_FILE).is_file():
         raise EditionError(f"edition {number} is not released: no {_show(project, folder / NUMBERS_FILE)}")
-    numbers = _read_json(folder / NUMBERS_FILE, f"edition {number}'s numbers")
+    numbers = _read_json(folder / NUMBERS_FILE, f"edition {number}'s numbers", project)
     figures_path = folder / FIGURES_FILE
-    figures = _read_json(figures_path, f"edition {number}'s figures") if figures_path.is_file() else {}
+    figures = _read_json(figures_path, f"edition {number}'s figures", project) if figures_path.is_file() else {}
     return numbers, figures
 
 

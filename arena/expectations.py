@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from analysis.inputs import BadInput
+from analysis.inputs import BadInput, decode
 
 from analysis import filters
 from analysis.codebook import Codebook
@@ -241,14 +241,55 @@ def stale_suites(cb: Codebook, published: Path | None, suites_dir: Path) -> list
 # ---------------------------------------------------------------- loading into GE
 
 
-def read_suite(path: Path) -> dict:
+_REGENERATE = "regenerate it with `arena validate --write-suites` (or restore it with `git checkout`)"
+
+
+def read_suite(path: Path, name: str | None = None) -> dict:
+    """A suite file, checked before anything compares or runs it: UTF-8 text, JSON (a syntax
+    error located by line and column), an object whose `expectations` is a list of objects with
+    a string `type` and optional `kwargs` and `meta` objects. `name` is how messages name it."""
+    name = name or str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SuiteError(f"{path}: cannot read suite: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("expectations"), list):
-        raise SuiteError(f"{path}: a suite is an object with a list 'expectations'")
-    return data
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SuiteError(f"{name}: cannot be read ({exc.strerror}); rule: a suite file exists for "
+                         f"each of {', '.join(SUITE_NAMES)} — {_REGENERATE}") from None
+    text = decode(data, name)
+    try:
+        suite = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SuiteError(f"{name}, line {exc.lineno}, column {exc.colno}: JSON syntax error ({exc.msg}); "
+                         f"rule: a suite is valid JSON — {_REGENERATE}") from None
+
+    def wrong(key: str, expected: str, found: str) -> SuiteError:
+        return SuiteError(f"{name}, key {key}: expected {expected}, found {found}; rule: a suite is "
+                          "an object whose expectations are a list of {type, kwargs, meta} objects — "
+                          f"{_REGENERATE}")
+
+    if not isinstance(suite, dict):
+        raise wrong("(top level)", "an object", _kind(suite))
+    if not isinstance(suite.get("expectations"), list):
+        raise wrong("expectations", "a list", _kind(suite.get("expectations")))
+    for i, e in enumerate(suite["expectations"]):
+        key = f"expectations[{i}]"
+        if not isinstance(e, dict):
+            raise wrong(key, "an object", _kind(e))
+        extra = sorted(set(e) - {"type", "kwargs", "meta"})
+        if extra:
+            raise wrong(key, "only the keys type, kwargs and meta (no ids)", f"key {extra[0]!r}")
+        if not isinstance(e.get("type"), str):
+            raise wrong(f"{key}.type", "the name of an expectation", _kind(e.get("type")))
+        for part in ("kwargs", "meta"):
+            if part in e and not isinstance(e[part], dict):
+                raise wrong(f"{key}.{part}", "an object", _kind(e[part]))
+    return suite
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false"}.get(
+        type(value), f"a number ({value})" if isinstance(value, (int, float)) else type(value).__name__)
 
 
 def to_gx_suite(data: dict, source: str = "suite"):

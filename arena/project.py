@@ -69,18 +69,20 @@ class Project:
             loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # the no-op build reads it too
             config = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
         except (OSError, UnicodeDecodeError) as exc:
-            raise ProjectError(f"{path}: cannot be read ({exc}); rule: the project's settings are a UTF-8 "
+            # Messages name the file relative to the project (it sits at the root), never absolute.
+            reason = exc.strerror if isinstance(exc, OSError) else exc
+            raise ProjectError(f"{CONFIG_FILE}: cannot be read ({reason}); rule: the project's settings are a UTF-8 "
                                "YAML file") from None
         except yaml.YAMLError as exc:   # (analysis.inputs is not importable yet: same wording)
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-            raise ProjectError(f"{path}{where}: YAML syntax error ({getattr(exc, 'problem', None) or exc}); "
+            raise ProjectError(f"{CONFIG_FILE}{where}: YAML syntax error ({getattr(exc, 'problem', None) or exc}); "
                                "rule: the file must be valid YAML — fix the line") from None
         if not isinstance(config, dict):
-            raise ProjectError(f"{path}: expected a mapping at the top level")
+            raise ProjectError(f"{CONFIG_FILE}: expected a mapping at the top level")
         settings = config.get("arena") or {}
         if not isinstance(settings, dict):
-            raise ProjectError(f"{path}, key arena: expected a mapping of settings")
+            raise ProjectError(f"{CONFIG_FILE}, key arena: expected a mapping of settings")
         book = config.get("book") or {}
         project = cls(Path(root).resolve(), settings, book if isinstance(book, dict) else {})
         project.data_mode, project.edition, project.suppress_below  # noqa: B018  (check early)
@@ -94,7 +96,7 @@ class Project:
     def data_mode(self) -> str:
         mode = self._setting("data-mode", "reconstruction")
         if mode not in DATA_MODES:
-            raise ProjectError(f"{self.config_file}, key arena.data-mode: {mode!r} is not one of "
+            raise ProjectError(f"{CONFIG_FILE}, key arena.data-mode: {mode!r} is not one of "
                                f"{', '.join(DATA_MODES)}")
         return mode
 
@@ -102,7 +104,7 @@ class Project:
     def suppress_below(self) -> int:
         value = self._setting("suppress-below", 5)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ProjectError(f"{self.config_file}, key arena.suppress-below: {value!r} is not a "
+            raise ProjectError(f"{CONFIG_FILE}, key arena.suppress-below: {value!r} is not a "
                                "whole number of respondents (0 turns suppression off)")
         return value
 
@@ -111,16 +113,16 @@ class Project:
         """This edition: its number (arena.edition.number) and release date (book.date)."""
         raw = self._setting("edition", {}) or {}
         if not isinstance(raw, dict):
-            raise ProjectError(f"{self.config_file}, key arena.edition: expected a mapping with a number")
+            raise ProjectError(f"{CONFIG_FILE}, key arena.edition: expected a mapping with a number")
         number, date = raw.get("number", 1), str(self.book.get("date") or "")
         if not isinstance(number, int) or number < 1:
-            raise ProjectError(f"{self.config_file}, key arena.edition.number: {number!r} is not a "
+            raise ProjectError(f"{CONFIG_FILE}, key arena.edition.number: {number!r} is not a "
                                "positive whole number")
         try:
             if date:   # a project without a date yet (a test, a draft) has an undated edition
                 _dt.date.fromisoformat(date)
         except ValueError:
-            raise ProjectError(f"{self.config_file}, key book.date: {date!r} is not a date "
+            raise ProjectError(f"{CONFIG_FILE}, key book.date: {date!r} is not a date "
                                "(YYYY-MM-DD); it is this edition's release date") from None
         return Edition(number, date)
 

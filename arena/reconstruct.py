@@ -285,6 +285,8 @@ class _Problem:
     def solve(self) -> np.ndarray:
         k = len(self.codes)
         n_atoms = len(self.atom_size)
+        if not n_atoms:   # nobody was asked: nothing to choose (an empty programme fails in scipy)
+            return np.zeros((0, k), dtype=int)
         A, lb, ub = [], [], []
         # Each atom's respondents all get exactly one code.
         for a in range(n_atoms):
@@ -427,8 +429,8 @@ def main(args) -> int:
     console = Console(stderr=True)
     project = Project.find()
     raw = project.raw
-    cb = codebook_mod.load(project.codebook)
-    published = claims_mod.load(project.published)
+    cb = codebook_mod.load(project.codebook, project.show(project.codebook))
+    published = claims_mod.load(project.published, project.show(project.published))
     try:
         df = reconstruct(cb, published)
     except ReconstructionError as exc:

@@ -220,6 +220,7 @@ def _run_numbers(ctx: Context) -> None:
     inconsistencies = inputs.mapping(inputs.load_yaml(ctx.read(p.inconsistencies), p.show(p.inconsistencies),
                                                       allow_empty=True) or {}, p.show(p.inconsistencies))
     _check_inconsistencies(inconsistencies, survey.published, p.show(p.inconsistencies))
+    numbers.check_frame(survey, p.show(p.raw), p.show(p.published))
     computed = numbers.compute(survey, inconsistencies, p.data_mode, p.suppress_below)
     rows = {n.key: {**n.to_dict(), "suppress_below": p.suppress_below if p.data_mode == "survey" else 0}
             for n in computed}

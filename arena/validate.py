@@ -77,7 +77,16 @@ class ValidationFailed(Exception):
 
 
 def _show(path: Path) -> str:
-    # Messages name files as the user sees them: relative to the project (the working folder).
+    # Messages name files as the author sees them: relative to the project root (wherever
+    # arena runs from), else to the working folder.
+    from arena.project import Project, ProjectError
+
+    try:
+        shown = Project.find().show(path)
+        if not Path(shown).is_absolute():
+            return shown
+    except ProjectError:
+        pass
     try:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
@@ -403,9 +412,13 @@ def _sha(*chunks: bytes) -> str:
 
 
 def validate(raw: Path, codebook_path: Path, suites_dir: Path, *, name: str | None = None,
-             preflight_passed: Callable[[], None] | None = None) -> ValidationResult:
-    """Pre-flight + Great Expectations on `raw`. Never raises for bad data (see .ok).
+             preflight_passed: Callable[[], None] | None = None, published: Path | None = None,
+             published_name: str | None = None) -> ValidationResult:
+    """Pre-flight + Great Expectations on `raw`. Never raises for bad data (see .ok); a
+    malformed suite file raises `ex.SuiteError` (bad input).
     `preflight_passed` is called once the quick checks passed and only the suites remain.
+    With `published` (`arena validate`), no group may have more respondents than were invited
+    (the build checks that in its numbers step, which reads published.csv).
     Results are kept by the build's validation step (arena/steps.py), keyed on what it read."""
     name = name or _show(raw)
     data = raw.read_bytes() if raw.exists() else b""
@@ -416,6 +429,9 @@ def validate(raw: Path, codebook_path: Path, suites_dir: Path, *, name: str | No
     except (OSError, CodebookError) as exc:
         result.problems = [str(exc)]
         return result
+    # A broken suite file is bad input, located; only a well-formed one can be out of date.
+    suites = {n: ex.read_suite(suites_dir / f"{n}.json", _show(suites_dir / f"{n}.json"))
+              for n in ex.SUITE_NAMES if (suites_dir / f"{n}.json").exists()}
     stale = ex.stale_suites(cb, None, suites_dir)
     if stale:
         result.problems = [f"{_show(suites_dir / (s + '.json'))}: out of date with the codebook; rule: "
@@ -428,10 +444,14 @@ def validate(raw: Path, codebook_path: Path, suites_dir: Path, *, name: str | No
             problems[i] = p.replace(_show(raw), name)
         result.problems = problems
         return result
+    if published is not None:
+        problem = _frame_problem(raw, cb, published, name, published_name or _show(published))
+        if problem:
+            result.problems = [problem]
+            return result
     if preflight_passed:
         preflight_passed()
     df = read_typed(parsed, cb)
-    suites = {n: ex.read_suite(suites_dir / f"{n}.json") for n in ex.SUITE_NAMES}
     results = run_suites(df, suites)
     result.rows = len(df)
     result.results = results
@@ -441,6 +461,24 @@ def validate(raw: Path, codebook_path: Path, suites_dir: Path, *, name: str | No
     result.ok = not result.problems
     result.seconds = round(time.perf_counter() - t0, 2)
     return result
+
+
+def _frame_problem(raw: Path, cb: Codebook, published: Path, name: str, published_name: str) -> str | None:
+    """The message if a group has more respondents than politicians invited into it."""
+    if not published.exists():   # no frame known (the build itself needs the file and says so)
+        return None
+    from analysis import claims, numbers
+    from analysis.survey import Survey, read_survey
+
+    try:
+        rows = claims.load(published.read_bytes(), name=published_name, known=cb.columns)
+        survey = Survey(cb, read_survey(raw.read_bytes(), cb), rows, remember=False)
+        numbers.check_frame(survey, name, published_name)
+    except BadInput as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"{published_name}: cannot be read ({exc.strerror}); it holds the invited politicians (frame rows)"
+    return None
 
 
 # ---------------------------------------------------------------- report
@@ -491,9 +529,10 @@ def main(args: argparse.Namespace) -> int:
     raw = Path(args.raw) if getattr(args, "raw", None) else project.raw
     report = Path(args.report) if getattr(args, "report", None) else project.build_dir / "validation" / "validation.html"
     try:
-        result = validate(raw, project.codebook, project.expectations, name=project.show(raw))
+        result = validate(raw, project.codebook, project.expectations, name=project.show(raw),
+                          published=project.published, published_name=project.show(project.published))
     except ex.SuiteError as exc:
-        print(f"validation could not run: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     if not result.ok:
         for p in result.problems:

@@ -2,9 +2,9 @@
 
 Each case breaks one file in a copy of a built project and runs `arena validate`, `arena
 reconcile` and `arena build` (the commands that read that file) as a user would. Each must exit
-with the documented code (README, "Exit codes"), print one message naming the file, the place
-(line, column or key) and the rule, never a traceback, and a failed build must leave `_site`
-byte-identical. The cases are listed once in CASES (the matrix is in the module's test ids).
+with the documented code (README, "Exit codes"), print one message naming the file (relative to
+the project, never by its absolute path), the place (line, column or key) and the rule, never a
+traceback, and a failed build must leave `_site` byte-identical. The cases are listed once in CASES (the matrix is in the module's test ids).
 """
 from __future__ import annotations
 
@@ -116,9 +116,32 @@ _CB = (REPO / CODEBOOK).read_bytes()
 _FIRST_NON_ASCII = _CB[: next(i for i, b in enumerate(_CB) if b >= 0x80)].count(b"\n") + 1
 
 
+def _repeated(times: int):
+    """The survey file with its respondents `times` over (each under a new resp_id)."""
+    def edit(data: bytes) -> bytes:
+        header, *rows = data.decode().rstrip("\n").split("\n")
+        rows = [f"{i}," + row.split(",", 1)[1] for i, row in enumerate(rows * times, start=1)]
+        return ("\n".join([header, *rows]) + "\n").encode()
+    return edit
+
+
+# Five times the respondents is more than all invited politicians (the frame's total row).
+_RESPONDENTS = _RAW.rstrip(b"\n").count(b"\n")
+_TOTAL_ROW = next(l for l in (REPO / PUBLISHED).read_text(encoding="utf-8").splitlines()
+                  if l.split(",")[7] == "frame" and l.split(",")[4:7] == ["", "", ""])
+_INVITED = int(_TOTAL_ROW.split(",")[8])
+assert 5 * _RESPONDENTS > _INVITED
+
+
 def _line_of(file: str, text: str) -> int:
     data = (REPO / file).read_text(encoding="utf-8")
     return data[: data.index(text)].count("\n") + 1
+
+
+_SUITE_KWARGS = _line_of(SUITE, '"kwargs": {')
+_SUITE_KWARGS_COLUMN = (REPO / SUITE).read_text(encoding="utf-8").splitlines()[_SUITE_KWARGS - 1].index('"kwargs": {') \
+    + len('"kwargs" ') + 1
+_SUITE_LINES = (REPO / SUITE).read_bytes().count(b"\n")
 
 
 def _second_edition(path: Path, damage: Callable[[bytes], bytes]) -> None:
@@ -161,6 +184,11 @@ CASES: dict[str, Case] = {
                                ("header but no data rows", "rule: one row per respondent"), register=True),
     "survey-truncated": Case(SURVEY, "truncated", write(lambda b: b[: len(b) // 2]),
                              (f"line {_HALF_LINE}", "fields instead of 91", "truncated or ragged row"), register=True),
+    "survey-more-than-invited": Case(SURVEY, "conflicting with another file", write(_repeated(5)),
+                                     (f"{5 * _RESPONDENTS} respondents", PUBLISHED, f"claim {_TOTAL_ROW.split(',')[0]}",
+                                      f"says {_INVITED} politicians were invited",
+                                      "rule: respondents cannot exceed the invited politicians",
+                                      "holds each respondent once"), register=True),
     "survey-not-registered": Case(SURVEY, "conflicting with another file", survey_line(3, cell(3, "2")),
                                   ("is not the file data/raw/survey.meta.json describes", "SHA-256",
                                    "arena reconstruct"), commands=("reconcile", "build")),
@@ -258,10 +286,21 @@ CASES: dict[str, Case] = {
     "figures-duplicate-key": Case(FIGURES, "duplicate key", replace("  chart: infographic\n", "  chart: infographic\n  chart: bar\n"),
                                   ("key 'chart' is given twice", "rule: each key once")),
     # ------------------------------------------------------------ the validation suites
-    "suite-syntax": Case(SUITE, "syntax", write(lambda b: b[: len(b) // 2]),
-                         ("out of date with the codebook", "arena validate --write-suites")),
+    # (JSON wants the ':' where the '{' now stands: that line, that column.)
+    "suite-syntax": Case(SUITE, "syntax", replace('"kwargs": {', '"kwargs" {'),
+                         (f"line {_SUITE_KWARGS}, column {_SUITE_KWARGS_COLUMN}", "JSON syntax error",
+                          "rule: a suite is valid JSON", "arena validate --write-suites")),
+    "suite-truncated": Case(SUITE, "truncated", write(lambda b: b[: len(b) // 2]),
+                            ("line", "JSON syntax error", "rule: a suite is valid JSON")),
     "suite-encoding": Case(SUITE, "encoding", write(lambda b: b + b"\xe6"),
-                           ("out of date with the codebook", "arena validate --write-suites")),
+                           (f"line {_SUITE_LINES + 1}, column 1", "not valid UTF-8", "rule: input files are UTF-8")),
+    "suite-wrong-shape": Case(SUITE, "wrong type",
+                              json_edit(lambda s: s.update(expectations={"council": s["expectations"]})),
+                              ("key expectations", "expected a list, found an object",
+                               "rule: a suite is an object whose expectations are a list")),
+    "suite-expectation-not-object": Case(SUITE, "wrong type", json_edit(lambda s: s["expectations"].insert(2, "x")),
+                                         ("key expectations[2]", "expected an object, found a string",
+                                          "rule: a suite is an object")),
     # ------------------------------------------------------------ configuration
     "config-syntax": Case(CONFIG, "syntax", replace("arena:\n", "arena: [\n"),
                           (f"line {ARENA_LINE + 2}", "YAML syntax error", "rule: the file must be valid YAML")),
@@ -318,6 +357,9 @@ def test_malformed_input(name: str, built: Path, tmp_path: Path) -> None:
         stdout, stderr = proc.communicate(timeout=300)
         out = stdout + stderr
         assert "Traceback" not in out, f"{command}: {out}"
+        # Files are named as the author sees them: relative to the project, never absolute.
+        for base in {roots[command], roots[command].resolve(), built, built.resolve()}:
+            assert str(base) not in out, f"{command}: an absolute path in the message:\n{out}"
         assert proc.returncode == BAD_INPUT, f"{command} exited {proc.returncode}: {out}"
         for fragment in (case.shown, *case.says):
             assert fragment in out, f"{command}: {fragment!r} not in the message:\n{out}"
@@ -355,3 +397,16 @@ def test_bad_input_raised_anywhere_is_exit_1(monkeypatch, capsys):
     monkeypatch.setattr(reconcile, "main", bad)
     assert cli.main(["reconcile"]) == 1
     assert capsys.readouterr().err == "error: data/x.csv, line 3: rule: something\n"
+
+
+def test_reconstruct_names_its_inputs_relative_to_the_project(tmp_path: Path) -> None:
+    """`arena reconstruct` (not in the corpus: it rewrites the survey file) names a broken codebook
+    as the author sees it, never by its absolute path."""
+    root = copy_project(tmp_path / "arena")
+    replace("  agree4:\n    da: Enighed", "  agree4:\n    da: [Enighed")(root / CODEBOOK)
+    proc = _start(root, "reconstruct")
+    stdout, stderr = proc.communicate(timeout=120)
+    out = stdout + stderr
+    assert proc.returncode == BAD_INPUT, out
+    assert f"{CODEBOOK}, line 14" in out and "YAML syntax error" in out and "Traceback" not in out, out
+    assert str(root) not in out and str(root.resolve()) not in out, out
