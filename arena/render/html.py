@@ -212,14 +212,18 @@ def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, boo
     if any(p.appendix for p in pages):
         side.append("        </ol></li>")
     nav = []
+
+    def nav_title(p: Page) -> str:   # as Quarto's navigation: the number (or letter), then the title
+        return (f'<span class="chapter-number">{p.number}</span> ' if p.number else "") + inline_md(p.title)
+
     if idx > 0:
         p = pages[idx - 1]
-        nav.append(f'      <a class="prev" rel="prev" href="{rel(page.href, p.href)}"><span class="label">← {words["previous"]}</span>'
-                   f'{(p.number + " ") if p.number else ""}{inline_md(p.title)}</a>')
+        nav.append(f'      <a class="prev" rel="prev" href="{rel(page.href, p.href)}"><span class="label">← {words["previous"]}</span> '
+                   f'{nav_title(p)}</a>')
     if idx < len(pages) - 1:
         p = pages[idx + 1]
-        nav.append(f'      <a class="next" rel="next" href="{rel(page.href, p.href)}"><span class="label">{words["next"]} →</span>'
-                   f'{(p.number + " ") if p.number else ""}{inline_md(p.title)}</a>')
+        nav.append(f'      <a class="next" rel="next" href="{rel(page.href, p.href)}"><span class="label">{words["next"]} →</span> '
+                   f'{nav_title(p)}</a>')
     toc_html = ""
     if toc and "<li" in toc:
         toc_html = f'    <nav class="toc-inner"><h2>{words["toc"]}</h2>\n{toc}\n    </nav>'
@@ -228,7 +232,8 @@ def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, boo
         # ~900 KB: only on pages with a chart, and deferred (the page is read while it loads;
         # each chart's own script waits for it, see analysis.display.Figure.to_html).
         head = f'<script src="{off}site_libs/vega/vega-bundle.js" defer></script>'
-    num = f'<span class="chapter-number">{html.escape(page.label)}</span>' if page.label else ""
+    # a space after the number: read aloud, "15 Om data", not "15Om data"
+    num = f'<span class="chapter-number">{html.escape(page.label)}</span> ' if page.label else ""
     values = {
         "lang": lang, "other_lang": other_lang, "offset": off,
         "page_title_text": html.escape(page.full_title),
