@@ -118,6 +118,11 @@ def test_links_headings_and_sidebar_letter_the_appendices(built_project: Path, l
                 checked_xrefs += 1
                 if link["text"] != f"{APX[lang]} {a['letter']}":
                     problems.append(f"{here}: link to {href} reads {link['text']!r}")
+            # a link into an appendix that names it or one of its tables ("Tabel B.3") uses its letter
+            if a is not None:
+                for m in re.finditer(r"\b(?:bilag|appendix|tabel|table)\s+([A-Z])\b", link["text"], re.I):
+                    if m.group(1) != a["letter"]:
+                        problems.append(f"{here}: link to {href} reads {link['text']!r}")
             m = wrong_chapter.search(link["text"])
             if m and int(m.group(1)) > main_chapters(root, lang):
                 problems.append(f"{here}: link to {href} reads {link['text']!r}")
