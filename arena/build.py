@@ -454,7 +454,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
     from arena.render import assemble, config, qmd
     from arena.render.cache import save_json as _save
     from arena.render.execute import ExecError, Kernel
-    from arena.render.html import Page, PandocError, PandocJob, convert, page_html, rel, split_page
+    from arena.render.html import Page, PandocError, PandocJob, convert, float_captions, page_html, rel, split_page
     from arena.render.pdf import TypstFailure, build_pdf
     from arena.render import vendor
 
@@ -631,6 +631,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         (out_dir / "downloads" / "data-dictionary.csv").write_text(dictionary_csv, encoding="utf-8")
         (out_dir / "downloads" / "numbers.csv").write_text(
             claims_mod.numbers_csv(numbers_art, lang, populations, refs), encoding="utf-8")
+        captions = float_captions([split_page(o)[1] for o in html_out])   # for the hover previews
         for i, (page, output) in enumerate(zip(pages, html_out)):
             interrupt.check()
             toc, body = split_page(output)
@@ -646,7 +647,8 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
                              book_title=str(proj.book.get("title", "ARENA")), page=page, pages=pages,
                              other_href=other_href, pdf_name=pdf_name,
                              toc=toc, body=body, has_chart=has_chart, publication=publication,
-                             claims=claim_details, reconciliation_href=reconciliation_href)
+                             claims=claim_details, reconciliation_href=reconciliation_href,
+                             captions=captions)
             dest = out_dir / page.href
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(text, encoding="utf-8")

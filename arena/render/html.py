@@ -191,10 +191,35 @@ def name_table_regions(body: str, fallback: str) -> str:
     return _HEADING_OR_REGION.sub(sub, body)
 
 
+_FIGCAPTION = re.compile(r'<figure id="([\w-]+)"[^>]*>(?:(?!<figure\b).)*?<figcaption>(.*?)</figcaption>', re.S)
+_XREF = re.compile(r'<a href="[^"]*#([\w-]+)" class="quarto-xref">')
+
+
+def float_captions(bodies: list[str]) -> dict[str, str]:
+    """Every numbered float's caption as plain text ("Figur 3: …"), by id, from the converted pages."""
+    out = {}
+    for body in bodies:
+        for fid, cap in _FIGCAPTION.findall(body):
+            out[fid] = " ".join(html.unescape(re.sub(r"<[^>]+>", "", cap)).split())
+    return out
+
+
+def _previews_json(body: str, captions: dict[str, str]) -> str:
+    """The captions of the floats this page cross-references, for their hover previews (on the
+    page itself: no request)."""
+    import json
+
+    used = {fid: captions[fid] for fid in dict.fromkeys(_XREF.findall(body)) if fid in captions}
+    if not used:
+        return ""
+    text = json.dumps(used, ensure_ascii=False, sort_keys=True, separators=(",", ":")).replace("<", "\\u003c")
+    return f'<script type="application/json" id="arena-xref-previews">{text}</script>'
+
+
 def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, book_title: str,
               page: Page, pages: list[Page], other_href: str, pdf_name: str,
               toc: str, body: str, has_chart: bool, publication=None, claims: dict | None = None,
-              reconciliation_href: str = "") -> str:
+              reconciliation_href: str = "", captions: dict[str, str] | None = None) -> str:
     off = offset_of(page.href)
     idx = pages.index(page)
     body = name_table_regions(body, page.title)
@@ -247,6 +272,7 @@ def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, boo
         if publication else "",
         "publication": publication.footer_html(off) if publication else "",
         "claims": _claims_json(body, claims or {}, page.href, reconciliation_href, lang),
+        "xref_previews": _previews_json(body, captions or {}),
     }
     for k, v in words.items():
         values[f"w_{k}"] = html.escape(v)
