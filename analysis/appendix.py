@@ -132,7 +132,8 @@ def appendix_b_anchor(fig_id: str) -> str:
 def figure_table_section(r, fig_id: str, title: str) -> str:
     """One figure's table in Appendix B: a numbered heading, a link back to the figure, the table."""
     n = appendix_b_number(r, fig_id)
-    head = f"{words.get(r.lang, 'float.appendix_b', n=n)}: {md_text(title)}"
+    # the letter the book gives this appendix, so "Tabel B.1" follows the appendices' order
+    head = f"{words.get(r.lang, 'float.appendix_b', n=n, letter=r.appendix_letter('sec-bilag-figurer'))}: {md_text(title)}"
     back = words.get(r.lang, "float.numbers_behind", ref="@" + float_label(fig_id))
     return f"\n## {head} {{#{appendix_b_anchor(fig_id)}}}\n\n{back}\n\n{figure_table_markdown(r, fig_id)}\n"
 

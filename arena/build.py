@@ -504,7 +504,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
     from arena.render import assemble, config, qmd
     from arena.render.cache import save_json as _save
     from arena.render.execute import ExecError, Kernel
-    from arena.render.html import Page, PandocError, PandocJob, convert, page_html, rel, split_page
+    from arena.render.html import Page, PandocError, PandocJob, convert, float_captions, page_html, rel, split_page
     from arena.render.pdf import TypstFailure, build_pdf
     from arena.render import vendor
 
@@ -583,20 +583,26 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
 
     # 3. pages, numbering, cross-reference index -----------------------------------------
     pages: list[Page] = []
-    n = 0
+    n = apx = 0
     for ch, doc in zip(chapters, docs):
         unnumbered = ch.index == 0 or doc.unnumbered
-        if not unnumbered:
+        number = ""
+        if not unnumbered and ch.appendix:   # Quarto letters the appendices A, B, … from A again
+            apx += 1
+            number = chr(64 + apx)
+        elif not unnumbered:
             n += 1
+            number = str(n)
         href = "index.html" if ch.path == "index.qmd" else ch.html_path
         title_id = (doc.title_attrs.split("#", 1)[1].split()[0] if "#" in doc.title_attrs else f"chapter-{ch.index}")
-        pages.append(Page(ch.path, href, doc.title or Path(ch.path).stem, "" if unnumbered else str(n), title_id))
+        pages.append(Page(ch.path, href, doc.title or Path(ch.path).stem, number, title_id,
+                          appendix=ch.appendix, apx_word=proj.words["apx"]))
     refs: dict[str, dict] = {}
     counters: dict[str, int] = {}
     for page, doc in zip(pages, docs):
         if page.title_id.startswith("sec-"):
             refs[page.title_id] = {"kind": "sec", "number": page.number, "title": page.title,
-                                   "page": page.href, "anchor": page.title_id}
+                                   "page": page.href, "anchor": page.title_id, "appendix": page.appendix}
         for kind, fid in assemble.float_ids(doc, proj.float_kinds):
             if fid in refs:
                 raise BuildFailure(f"{doc.path}: duplicate cross-reference label {fid}")
@@ -628,6 +634,9 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
     pdf_xref = xref_for(None)
     typst_title = {page.src: f"# {page.title} {{#{page.title_id}{' .unnumbered' if not page.number else ''}}}"
                    for page in pages}
+    first_apx = next((p for p in pages if p.appendix), None)
+    if first_apx:   # book.typ's part heading, then letters for the headings from here on
+        typst_title[first_apx.src] = "```{=typst}\n#show: arena-appendices\n```\n\n" + typst_title[first_apx.src]
     for page, doc, res in zip(pages, docs, results):
         if len(formats) == 2:   # one markdown for both: Pandoc parses each chapter once (batch.lua)
             md = assemble.chapter_markdown_both(doc, res, defaults, typst_title[page.src],
@@ -702,6 +711,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         _write_figure_files(results, out_dir / "downloads" / "figures")
         for name in ("codebook.csv", "data-dictionary.csv", "numbers.csv"):
             (out_dir / "downloads" / name).write_text(products[name], encoding="utf-8")
+        captions = float_captions([split_page(o)[1] for o in html_out])   # for the hover previews
         for i, (page, output) in enumerate(zip(pages, html_out)):
             interrupt.check()
             toc, body = split_page(output)
@@ -717,7 +727,8 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
                              book_title=str(proj.book.get("title", "ARENA")), page=page, pages=pages,
                              other_href=other_href, pdf_name=pdf_name,
                              toc=toc, body=body, has_chart=has_chart, publication=publication,
-                             claims=claim_details, reconciliation_href=reconciliation_href)
+                             claims=claim_details, reconciliation_href=reconciliation_href,
+                             captions=captions)
             dest = out_dir / page.href
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(text, encoding="utf-8")

@@ -259,7 +259,8 @@ class Report:
             from analysis import appendix
 
             fig.appendix_link = (f"{page}#{appendix.appendix_b_anchor(fig_id)}",
-                                 words.get(self.lang, "float.to_appendix", n=appendix.appendix_b_number(self, fig_id)))
+                                 words.get(self.lang, "float.to_appendix", n=appendix.appendix_b_number(self, fig_id),
+                                           letter=self.appendix_letter("sec-bilag-figurer")))
         return fig
 
     def _readable(self, table):
@@ -318,6 +319,18 @@ class Report:
         for path in sorted((self.project.root / "chapters" / self.lang).glob("*.qmd")):
             if "{#" + section_id + "}" in path.read_text(encoding="utf-8").split("\n", 1)[0]:
                 return path.with_suffix(".html").name
+        return ""
+
+    def appendix_letter(self, section_id: str) -> str:
+        """The letter the book gives the appendix whose title carries `section_id` (its place
+        under `book: appendices:` in the language's profile, as Quarto letters them), or ""."""
+        from arena.render import config
+
+        apx = [c for c in config.load(self.project.root, self.lang).chapters() if c.appendix]
+        for i, ch in enumerate(apx):
+            first = (self.project.root / ch.path).read_text(encoding="utf-8").split("\n", 1)[0]
+            if "{#" + section_id + "}" in first:
+                return chr(ord("A") + i)
         return ""
 
     def _appendix_b_page(self) -> str | None:

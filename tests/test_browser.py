@@ -337,3 +337,53 @@ def test_root_sends_reader_to_a_language(server: str, browser) -> None:
         assert urlparse(tab.page.url).path in ("/da/index.html", "/en/index.html")
     finally:
         context.close()
+
+
+def _caption(site: Path, page_path: str, href: str) -> str:
+    """The caption of the figure a link points to, read from the target page as built."""
+    target, _, fid = href.partition("#")
+    path = (site / page_path).parent / target if target else site / page_path
+    text = path.read_text(encoding="utf-8")
+    m = re.search(rf'<figure id="{re.escape(fid)}"[^>]*>.*?<figcaption>(.*?)</figcaption>', text, re.S)
+    assert m, f"{href}: no such figure"
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", m.group(1))).split())
+
+
+@pytest.mark.parametrize("lang,page_path", [("da", "da/chapters/da/03-centrale-indsigter.html"),
+                                            ("en", "en/chapters/en/03-key-insights.html")])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_figure_cross_reference_previews_its_caption(built_project: Path, server: str, browser, lang: str,
+                                                     page_path: str, width: int) -> None:
+    """Hover or keyboard focus on an `@fig-` link shows the figure's number and title, taken from
+    the page (no request); the link is described by it; Escape or leaving hides it."""
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    tab = Tab(context)
+    page = tab.page
+    try:
+        tab.goto(f"{server}/{page_path}")
+        links = page.locator('a.quarto-xref[href*="#fig-"]')
+        assert links.count() >= 2
+        for i in (0, links.count() - 1):
+            link = links.nth(i)
+            want = _caption(built_project / "_site", page_path, link.get_attribute("href"))
+            assert want.startswith(("Figur ", "Figure ")) and want.split()[0] in link.inner_text()
+            link.scroll_into_view_if_needed()
+            link.hover()
+            tip = page.locator('[role="tooltip"]')
+            tip.wait_for(state="visible", timeout=2000)
+            assert " ".join(tip.inner_text().split()) == want
+            assert link.get_attribute("aria-describedby") == tip.get_attribute("id")
+            box = tip.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, box   # inside a phone's screen too
+            page.mouse.move(0, 0)
+            tip.wait_for(state="detached", timeout=2000)
+            assert link.get_attribute("aria-describedby") is None
+            # the keyboard: focus shows it, Escape hides it
+            link.focus()
+            tip.wait_for(state="visible", timeout=2000)
+            assert " ".join(tip.inner_text().split()) == want
+            page.keyboard.press("Escape")
+            tip.wait_for(state="detached", timeout=2000)
+        assert tab.errors == [] and tab.foreign == []
+    finally:
+        context.close()

@@ -212,7 +212,8 @@ def test_prose_edit_reuses_outputs_and_rebuilds_one_language(built_project: Path
     # one chapter, as an HTML page and as a Typst chapter, of all pages x 2 formats
     import yaml
 
-    pages = len(yaml.safe_load((root / "_quarto-en.yml").read_text(encoding="utf-8"))["book"]["chapters"])
+    book = yaml.safe_load((root / "_quarto-en.yml").read_text(encoding="utf-8"))["book"]
+    pages = len(book["chapters"]) + len(book.get("appendices", []))
     assert "en: pandoc" in proc.stderr and f"2 of {2 * pages} documents converted" in proc.stderr, proc.stderr
     assert "da:" not in proc.stderr
     assert "One more sentence of prose." in (root / "_site/en/chapters/en/01-about.html").read_text(encoding="utf-8")

@@ -28,7 +28,7 @@ ALLOWED_DIGITS = [
 
 def chapter_files(lang: str) -> list[Path]:
     profile = yaml.safe_load((ROOT / f"_quarto-{lang}.yml").read_text(encoding="utf-8"))
-    return [ROOT / p for p in profile["book"]["chapters"]]
+    return [ROOT / p for p in [*profile["book"]["chapters"], *profile["book"].get("appendices", [])]]
 
 
 def _blank_out(pattern: str, text: str, flags=0) -> str:

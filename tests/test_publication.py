@@ -69,6 +69,8 @@ def test_pdf_metadata_title_page_and_fonts(built_project: Path, lang: str) -> No
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     fields = dict(re.findall(r"^(\w+):\s+(.*)$", info, re.M))
     assert fields["Title"] == book["title"] and fields["Author"] == book["author"]
+    # Tagged for assistive technology (Typst tags unless told `pdf_tags=False`): a structure tree
+    assert fields.get("Tagged") == "yes", info
     y, m, d = book["date"].split("-")
     assert re.search(rf"\b{int(d)} 00:00:00 {y}\b", fields["CreationDate"]), fields["CreationDate"]
     first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True,

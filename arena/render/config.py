@@ -10,10 +10,13 @@ import yaml
 
 LANGS = ("da", "en")
 
-# The words the renderer itself writes. Danish words follow Quarto's own Danish translation.
+# The words the renderer itself writes. Danish words follow Quarto's own Danish translation
+# (src/resources/language/_language-da.yml: "apx" is crossref-apx-prefix, "appendices" is
+# section-title-appendices, the heading of the appendix part).
 WORDS: dict[str, dict[str, str]] = {
     "da": {
         "language_name": "Dansk", "fig": "Figur", "tbl": "Tabel", "chapter": "Kapitel",
+        "apx": "Bilag", "appendices": "Bilag",
         "contents": "Indhold", "toc": "På denne side", "previous": "Forrige", "next": "Næste",
         "download_pdf": "Hent rapporten som PDF", "switch": "Read in English",
         "callout-note": "Bemærk", "callout-tip": "Tip", "callout-warning": "Advarsel",
@@ -25,6 +28,7 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "en": {
         "language_name": "English", "fig": "Figure", "tbl": "Table", "chapter": "Chapter",
+        "apx": "Appendix", "appendices": "Appendices",
         "contents": "Contents", "toc": "On this page", "previous": "Previous", "next": "Next",
         "download_pdf": "Download the report as PDF", "switch": "Læs på dansk",
         "callout-note": "Note", "callout-tip": "Tip", "callout-warning": "Warning",
@@ -59,6 +63,7 @@ class Chapter:
     path: str            # relative to the project root, e.g. "chapters/da/01-om-rapporten.qmd"
     index: int           # position in the book (0 = index.qmd)
     part: str | None = None
+    appendix: bool = False   # listed under `book: appendices:` (lettered A, B, … like Quarto)
 
     @property
     def html_path(self) -> str:
@@ -114,18 +119,17 @@ class Project:
     def chapters(self) -> list[Chapter]:
         out: list[Chapter] = []
 
-        def walk(items: list, part: str | None) -> None:
+        def walk(items: list, part: str | None, appendix: bool = False) -> None:
             for item in items or []:
                 if isinstance(item, str):
-                    out.append(Chapter(item, len(out), part))
+                    out.append(Chapter(item, len(out), part, appendix))
                 elif isinstance(item, dict) and "chapters" in item:
-                    walk(item["chapters"], item.get("part"))
+                    walk(item["chapters"], item.get("part"), appendix)
                 elif isinstance(item, dict) and "part" in item:
-                    out.append(Chapter(item["part"], len(out), None))
+                    out.append(Chapter(item["part"], len(out), None, appendix))
 
         walk(self.book.get("chapters", []), None)
-        appendices = self.book.get("appendices") or []
-        walk(appendices, None)
+        walk(self.book.get("appendices") or [], None, appendix=True)
         return out
 
     def fmt(self, name: str) -> dict:

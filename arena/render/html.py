@@ -132,8 +132,21 @@ class Page:
     src: str            # "chapters/da/01-om-rapporten.qmd"
     href: str           # "chapters/da/01-om-rapporten.html" (relative to the language root)
     title: str
-    number: str         # "" for unnumbered
+    number: str         # "" for unnumbered, "3" for a chapter, "B" for an appendix
     title_id: str
+    appendix: bool = False
+    apx_word: str = ""  # "Bilag" / "Appendix" (Quarto's crossref-apx-prefix)
+
+    @property
+    def label(self) -> str:
+        """What precedes the title in its heading: "3", or "Bilag B —" as Quarto titles appendices."""
+        if self.appendix and self.number:
+            return f"{self.apx_word} {self.number} —"
+        return self.number
+
+    @property
+    def full_title(self) -> str:
+        return f"{self.label} {self.title}" if self.label else self.title
 
 
 def offset_of(href: str) -> str:
@@ -178,27 +191,64 @@ def name_table_regions(body: str, fallback: str) -> str:
     return _HEADING_OR_REGION.sub(sub, body)
 
 
+_FIGCAPTION = re.compile(r'<figure id="([\w-]+)"[^>]*>(?:(?!<figure\b).)*?<figcaption>(.*?)</figcaption>', re.S)
+_XREF = re.compile(r'<a href="[^"]*#([\w-]+)" class="quarto-xref">')
+
+
+def float_captions(bodies: list[str]) -> dict[str, str]:
+    """Every numbered float's caption as plain text ("Figur 3: …"), by id, from the converted pages."""
+    out = {}
+    for body in bodies:
+        for fid, cap in _FIGCAPTION.findall(body):
+            out[fid] = " ".join(html.unescape(re.sub(r"<[^>]+>", "", cap)).split())
+    return out
+
+
+def _previews_json(body: str, captions: dict[str, str]) -> str:
+    """The captions of the floats this page cross-references, for their hover previews (on the
+    page itself: no request)."""
+    import json
+
+    used = {fid: captions[fid] for fid in dict.fromkeys(_XREF.findall(body)) if fid in captions}
+    if not used:
+        return ""
+    text = json.dumps(used, ensure_ascii=False, sort_keys=True, separators=(",", ":")).replace("<", "\\u003c")
+    return f'<script type="application/json" id="arena-xref-previews">{text}</script>'
+
+
 def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, book_title: str,
               page: Page, pages: list[Page], other_href: str, pdf_name: str,
               toc: str, body: str, has_chart: bool, publication=None, claims: dict | None = None,
-              reconciliation_href: str = "") -> str:
+              reconciliation_href: str = "", captions: dict[str, str] | None = None) -> str:
     off = offset_of(page.href)
     idx = pages.index(page)
     body = name_table_regions(body, page.title)
+    side_pages: list[Page] = []
     side = []
     for p in pages:
         num = f'<span class="chapter-number">{p.number}</span> ' if p.number else ""
         cur = ' aria-current="page"' if p is page else ""
+        if p.appendix and not any(q.appendix for q in side_pages):   # the part, as Quarto's sidebar
+            side.append(f'        <li class="chapter-part"><span class="part-title" id="sidebar-appendices">'
+                        f'{html.escape(words["appendices"])}</span>\n        <ol class="chapter-list" '
+                        f'aria-labelledby="sidebar-appendices">')
+        side_pages.append(p)
         side.append(f'        <li><a href="{rel(page.href, p.href)}"{cur}>{num}{inline_md(p.title)}</a></li>')
+    if any(p.appendix for p in pages):
+        side.append("        </ol></li>")
     nav = []
+
+    def nav_title(p: Page) -> str:   # as Quarto's navigation: the number (or letter), then the title
+        return (f'<span class="chapter-number">{p.number}</span> ' if p.number else "") + inline_md(p.title)
+
     if idx > 0:
         p = pages[idx - 1]
-        nav.append(f'      <a class="prev" rel="prev" href="{rel(page.href, p.href)}"><span class="label">← {words["previous"]}</span>'
-                   f'{(p.number + " ") if p.number else ""}{inline_md(p.title)}</a>')
+        nav.append(f'      <a class="prev" rel="prev" href="{rel(page.href, p.href)}"><span class="label">← {words["previous"]}</span> '
+                   f'{nav_title(p)}</a>')
     if idx < len(pages) - 1:
         p = pages[idx + 1]
-        nav.append(f'      <a class="next" rel="next" href="{rel(page.href, p.href)}"><span class="label">{words["next"]} →</span>'
-                   f'{(p.number + " ") if p.number else ""}{inline_md(p.title)}</a>')
+        nav.append(f'      <a class="next" rel="next" href="{rel(page.href, p.href)}"><span class="label">{words["next"]} →</span> '
+                   f'{nav_title(p)}</a>')
     toc_html = ""
     if toc and "<li" in toc:
         toc_html = f'    <nav class="toc-inner"><h2>{words["toc"]}</h2>\n{toc}\n    </nav>'
@@ -207,20 +257,22 @@ def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, boo
         # ~900 KB: only on pages with a chart, and deferred (the page is read while it loads;
         # each chart's own script waits for it, see analysis.display.Figure.to_html).
         head = f'<script src="{off}site_libs/vega/vega-bundle.js" defer></script>'
-    num = f'<span class="chapter-number">{page.number}</span>' if page.number else ""
+    # a space after the number: read aloud, "15 Om data", not "15Om data"
+    num = f'<span class="chapter-number">{html.escape(page.label)}</span> ' if page.label else ""
     values = {
         "lang": lang, "other_lang": other_lang, "offset": off,
-        "page_title_text": html.escape((page.number + " " if page.number else "") + page.title),
+        "page_title_text": html.escape(page.full_title),
         "book_title_text": html.escape(book_title), "book_title": html.escape(book_title),
         "self_href": posixpath.basename(page.href), "other_href": other_href,
         "other_lang_name": other_words["language_name"], "pdf_name": pdf_name,
         "head_scripts": head, "sidebar": "\n".join(side), "prevnext": "\n".join(nav),
         "title_id": html.escape(page.title_id, quote=True),
         "title_html": num + inline_md(page.title), "body": body, "toc": toc_html,
-        "meta": publication.head_meta((page.number + " " if page.number else "") + page.title, page.href)
+        "meta": publication.head_meta(page.full_title, page.href)
         if publication else "",
         "publication": publication.footer_html(off) if publication else "",
         "claims": _claims_json(body, claims or {}, page.href, reconciliation_href, lang),
+        "xref_previews": _previews_json(body, captions or {}),
     }
     for k, v in words.items():
         values[f"w_{k}"] = html.escape(v)

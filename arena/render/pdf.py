@@ -62,6 +62,8 @@ def build_pdf(*, lang: str, words: dict, book: dict, chapters_typst: list[str], 
         "date_str": typst_string(long_date(day, lang)),
         "date_typst": f"datetime(year: {day.year}, month: {day.month}, day: {day.day})",
         "chapter_word_str": typst_string(words["chapter"]),
+        "apx_word_str": typst_string(words["apx"]),
+        "appendices_word_str": typst_string(words["appendices"]),
         "contents_word_str": typst_string(words["contents"]),
         "body": "\n\n".join(chapters_typst),
     }

@@ -145,7 +145,8 @@ return function(xref, FORMAT, warn)
         if c.mode == "SuppressAuthor" then
           text = ref.number
         elseif ref.kind == "sec" then
-          text = (words.chapter or "") .. "\u{a0}" .. ref.number
+          -- an appendix is "Bilag B" / "Appendix B" (Quarto's crossref-apx-prefix), not a chapter
+          text = ((ref.appendix and words.apx) or words.chapter or "") .. "\u{a0}" .. ref.number
           if ref.number == "" then text = ref.title or c.id end
         else
           text = (words[ref.kind] or ref.kind) .. "\u{a0}" .. ref.number
