@@ -26,7 +26,7 @@ LOCALES = {"da": "da_DK", "en": "en_GB"}
 P_FLOOR = Decimal("0.001")
 
 
-__all__ = ["LOCALES", "percent", "number", "decimal", "p_value", "count_of", "locale"]
+__all__ = ["LOCALES", "percent", "number", "decimal", "p_value", "count_of", "verbal_fraction", "locale"]
 
 
 def locale(lang: str) -> Locale:
@@ -96,6 +96,27 @@ def count_of(k: int, n: int, lang: str) -> str:
     from analysis import words
 
     return words.get(lang, "count_of", k=number(k, lang), n=number(n, lang))
+
+
+def verbal_fraction(percent: float, denominator: int, lang: str) -> str:
+    """A share in words for a given denominator: 80 % of ten is 'otte ud af ti' / 'eight in ten'.
+
+    The numerator is the share of `denominator` rounded half up, so the words follow the data;
+    numbers without a word in the catalogue (above ten) are written as numerals."""
+    locale(lang)  # a clear error for an unknown language
+    from analysis import words
+
+    if not isinstance(denominator, int) or denominator < 1:
+        raise ValueError(f"a verbal fraction needs a whole denominator of at least 1, not {denominator!r}")
+    k = int(half_up_decimal(to_decimal(percent) * denominator / 100))
+
+    def word(n: int) -> str:
+        try:
+            return words.get(lang, f"numeral.{n}")
+        except KeyError:
+            return number(n, lang)
+
+    return words.get(lang, "verbal_fraction", k=word(k), n=word(denominator))
 
 
 def date(iso: str, lang: str) -> str:

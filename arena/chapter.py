@@ -204,9 +204,15 @@ class Report:
         text = fmt.number(self._counted(key, "base"), self.lang)
         return self._traced(key, text, "printed" if self.value(key)["base_printed"] else "derived", plain)
 
-    def fraction(self, key: str, plain: bool = False) -> str:
-        """A share as a simple fraction: "3 ud af 4" / "3 out of 4"."""
+    def fraction(self, key: str, plain: bool = False, of: int | None = None, cap: bool = False) -> str:
+        """A share as a simple fraction: "3 ud af 4" / "3 out of 4"; with `of` (the source's
+        denominator) in words, as the source writes it: of=10 gives "otte ud af ti" / "eight in
+        ten"; `cap=True` at the start of a sentence. The numerator is computed from the value, so in
+        survey mode it follows the data."""
         v = self._supported(key, self.value(key), "r.fraction")
+        if of is not None:
+            text = fmt.verbal_fraction(v["value"], of, self.lang)
+            return self._traced(key, text[:1].upper() + text[1:] if cap else text, v["status"], plain)
         k, n = nearest_fraction(v["value"])
         return self._traced(key, fmt.count_of(k, n, self.lang), v["status"], plain)
 

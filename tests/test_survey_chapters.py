@@ -15,7 +15,7 @@ from conftest import REPO, copy_project, run_build
 
 SURVEY_CHAPTERS = sorted(p for lang in ("da", "en") for p in (REPO / "chapters" / lang).glob("*.qmd")
                          if 3 <= int(p.name[:2]) <= 13)
-CALL = re.compile(r"""r\.(num|count|base|fraction|test)\(\s*["']([^"']+)["']\s*\)""")
+CALL = re.compile(r"""r\.(num|count|base|fraction|test)\(\s*["']([^"']+)["']\s*[,)]""")   # r.fraction(key, of=10) too
 
 
 def test_every_survey_chapter_is_marked() -> None:
