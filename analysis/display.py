@@ -15,8 +15,8 @@ load require.js and jQuery from a public CDN on every page for any such output. 
 `text/markdown` for HTML (no `text/html` present) and for Typst (first in its list); the embedded
 renderer makes the same choice (arena/render/assemble.py).
 
-A figure with a note (or a CSV download) displays a second output after the chart: the note,
-again as raw HTML and raw Typst in `text/markdown`.
+A figure's note and panel (numbers, sources, downloads) follow the chart in the same output:
+Quarto would make the outputs of one figure cell sub-figures "(a)", "(b)", each with the caption.
 
 This module is imported in every chapter kernel, so it imports nothing heavy at module level.
 """
@@ -261,8 +261,12 @@ class Figure:
     FILES_MIME = "application/vnd.arena.figure-files+json"
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        # ONE output: Quarto makes sub-figures "(a)", "(b)" of a figure cell's several outputs.
+        html = self.to_html()
+        if self.note or self.table_csv is not None or self.panels:
+            html += "\n" + self.note_html()
         bundle = {
-            "text/markdown": raw_markdown("html", self.to_html()) + "\n\n" + self.to_typst(),
+            "text/markdown": "\n\n".join(b for b in (raw_markdown("html", html), self.to_typst(), self.note_typst()) if b),
             "text/plain": self.alt_text,
         }
         if self.panels:   # what the build writes as the figure's downloads (renderers ignore it)
@@ -271,8 +275,6 @@ class Figure:
         return bundle
 
     def _ipython_display_(self) -> None:
-        # Two outputs: the chart, then the note (and download link). Both sit inside the figure
-        # float, before its caption, in the embedded renderer and in Quarto.
         from IPython.display import display
 
         bundle = self._repr_mimebundle_()
@@ -288,9 +290,6 @@ class Figure:
             payload = bundle[self.FILES_MIME]
             (folder / f"{payload['base']}.json").write_text(json.dumps(payload, ensure_ascii=False, sort_keys=True),
                                                             encoding="utf-8")
-        if self.note or self.table_csv is not None or self.panels:
-            display({"text/markdown": raw_markdown("html", self.note_html()) + "\n\n" + self.note_typst(),
-                     "text/plain": self.note or ""}, raw=True)
 
     def __repr__(self) -> str:
         return f"Figure({self.fig_id!r}, {self.alt_text!r})"
