@@ -32,6 +32,8 @@ def _pages(proj: config.Project) -> list[str]:
 
 
 def main() -> int:
+    if os.environ.get("ARENA_QUARTO_POST") == "off":   # keep Quarto's output as it is (test samples)
+        return 0
     out = os.environ.get("QUARTO_PROJECT_OUTPUT_DIR")
     if not out:
         print("quarto_post: QUARTO_PROJECT_OUTPUT_DIR not set (run by Quarto)", file=sys.stderr)
