@@ -4,7 +4,8 @@ Runs only where `quarto` is on PATH (a render of both profiles takes minutes): b
 the project with `arena build --engine embedded` and another with `--engine quarto`, pairs the
 pages by path and compares what a reader gets (arena/render/parity.py: main-content text,
 `data-claim` values, float anchors and numbers, headings, internal links, downloads).
-ARENA_PARITY_REPORT=<file> writes the comparison there (docs/quarto-parity.md is one).
+ARENA_PARITY_REPORT=<file> writes the comparison there (docs/quarto-parity.md is one);
+ARENA_TEST_BUILT / ARENA_TEST_QUARTO_BUILT reuse projects built already.
 """
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ pytestmark = [pytest.mark.slow,
 
 @pytest.fixture(scope="module")
 def quarto_project(tmp_path_factory) -> Path:
+    """A copy of the project built by `arena build --engine quarto`; ARENA_TEST_QUARTO_BUILT=<dir>
+    uses a project already built so (a render of both profiles takes minutes)."""
+    given = os.environ.get("ARENA_TEST_QUARTO_BUILT")
+    if given:
+        assert (Path(given) / "_site" / "da" / "index.html").exists(), f"{given}: no _site/ built there"
+        return Path(given)
     root = copy_project(tmp_path_factory.mktemp("quarto") / "arena")
     proc = run_build(root, "--engine", "quarto", "--quiet", timeout=3600)
     assert proc.returncode == 0, proc.stderr[-4000:]
