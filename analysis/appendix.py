@@ -265,10 +265,11 @@ class Download:
         import urllib.parse
 
         href = f"data:{html_attr(self.mime)};charset=utf-8,{urllib.parse.quote(self.text)}"
-        # No text/plain: the PDF takes the (empty) Markdown and shows nothing.
-        return {"text/html": f'<p class="arena-download"><a download="{html_attr(self.filename)}" '
-                             f'href="{href}">{html_text(self.label)}</a></p>',
-                "text/markdown": ""}
+        from analysis.display import raw_markdown
+
+        # Site only: a raw HTML block, which Typst drops (no text/html: see analysis/display.py).
+        return {"text/markdown": raw_markdown("html", f'<p class="arena-download"><a download="{html_attr(self.filename)}" '
+                                                      f'href="{href}">{html_text(self.label)}</a></p>')}
 
     def __repr__(self) -> str:
         return f"Download({self.filename!r})"

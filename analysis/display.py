@@ -1,18 +1,22 @@
 """Display objects: the bridge between `analysis/` and the two renderers.
 
-A chapter cell ends with a `Figure` or a `Table`. Jupyter asks it for a MIME bundle:
+A chapter cell ends with a `Figure` or a `Table`. Jupyter asks it for a MIME bundle whose
+visible part is ONE `text/markdown` output holding a raw `{=html}` block for the site and a raw
+`{=typst}` block for the PDF (each writer keeps its own and drops the other):
 
-* `text/html`      interactive chart: a `<div>` holding the static SVG (works without JavaScript)
-                   plus a tiny script that replaces it with `vegaEmbed(...)`. The Vega libraries
-                   are served by the site itself (`site_libs/vega/vega-bundle.js`), never a CDN.
-* `image/svg+xml`  the static chart from vl-convert (the PDF uses this)
-* `text/plain`     the alternative text
+* the HTML block: the interactive chart, a `<div>` holding the static SVG (works without
+  JavaScript) plus a tiny script that replaces it with `vegaEmbed(...)`. The Vega libraries are
+  served by the site itself (`site_libs/vega/vega-bundle.js`), never a CDN.
+* the Typst block: the static chart from vl-convert, inline as an SVG image
+* `text/plain`: the alternative text
 
-A figure with a note (or a CSV download) displays a second output after the chart: the note as
-HTML for the site and as a raw Typst block (in `text/markdown`) for the PDF.
+No output carries `text/html` or `application/javascript`: real Quarto (1.10, `widgets.ts`) would
+load require.js and jQuery from a public CDN on every page for any such output. Quarto takes
+`text/markdown` for HTML (no `text/html` present) and for Typst (first in its list); the embedded
+renderer makes the same choice (arena/render/assemble.py).
 
-The embedded renderer takes `text/html` for HTML and `image/svg+xml` for the PDF; real Quarto
-does the same through its MIME priorities (HTML prefers text/html, Typst takes the image).
+A figure's note and panel (numbers, sources, downloads) follow the chart in the same output:
+Quarto would make the outputs of one figure cell sub-figures "(a)", "(b)", each with the caption.
 
 This module is imported in every chapter kernel, so it imports nothing heavy at module level.
 """
@@ -29,9 +33,11 @@ from typing import Any
 
 # The escaping lives in analysis.escape; the old names stay importable from here.
 from analysis.escape import csv_cell as csv_safe
-from analysis.escape import html_attr, html_text, script_json, typst_text  # noqa: F401
+from analysis.escape import html_attr, html_text, script_json, typst_string, typst_text  # noqa: F401
 
 LANGS = ("da", "en")
+_SVG_WIDTH = re.compile(r'<svg[^>]*\swidth="([\d.]+)(?:px)?"')
+_MAX_WIDTH_PT = 440.0   # the text width of the PDF's page, as in arena/render/assemble.py
 _VEGA_LOCALE = {"da": "da-DK", "en": "en-US"}
 
 
@@ -234,6 +240,17 @@ class Figure:
                      f'data-labels="{html_attr(script_json(labels))}">{body}</div>')
         return "\n".join(parts)
 
+    def to_typst(self) -> str:
+        """The static chart for the PDF: the SVG inline (so Quarto's Typst needs no file), at its
+        own size, or the text width when it is wider (as arena/render/assemble.py sizes images)."""
+        m = _SVG_WIDTH.search(self.svg)
+        width = ""
+        if m:
+            pt = float(m.group(1)) * 0.75
+            width = ", width: 100%" if pt > _MAX_WIDTH_PT else f", width: {pt:.1f}pt"
+        return raw_markdown("typst", f"#align(center, image(bytes({typst_string(self.svg)}), format: \"svg\""
+                                     f"{width}, alt: {typst_string(self.alt_text)}))")
+
     def note_typst(self) -> str:
         """The note under the chart in the PDF (self-contained Typst, so Quarto renders it too)."""
         if not self.note:
@@ -244,9 +261,12 @@ class Figure:
     FILES_MIME = "application/vnd.arena.figure-files+json"
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        # ONE output: Quarto makes sub-figures "(a)", "(b)" of a figure cell's several outputs.
+        html = self.to_html()
+        if self.note or self.table_csv is not None or self.panels:
+            html += "\n" + self.note_html()
         bundle = {
-            "text/html": self.to_html(),
-            "image/svg+xml": self.svg,
+            "text/markdown": "\n\n".join(b for b in (raw_markdown("html", html), self.to_typst(), self.note_typst()) if b),
             "text/plain": self.alt_text,
         }
         if self.panels:   # what the build writes as the figure's downloads (renderers ignore it)
@@ -255,14 +275,21 @@ class Figure:
         return bundle
 
     def _ipython_display_(self) -> None:
-        # Two outputs: the chart, then the note (and download link). Both sit inside the figure
-        # float, before its caption, in the embedded renderer and in Quarto.
         from IPython.display import display
 
-        display(self._repr_mimebundle_(), raw=True)
-        if self.note or self.table_csv is not None or self.panels:
-            display({"text/html": self.note_html(), "text/markdown": self.note_typst(),
-                     "text/plain": self.note or ""}, raw=True)
+        bundle = self._repr_mimebundle_()
+        display(bundle, raw=True)
+        root = os.environ.get("QUARTO_PROJECT_ROOT")   # set by real Quarto only
+        if root and self.FILES_MIME in bundle:
+            # Quarto keeps no outputs for a post-render step to read: hand over the figure's
+            # downloads (arena/render/quarto_post.py writes them as the embedded build does).
+            import json
+
+            folder = Path(root) / ".arena-cache" / "quarto" / self.lang / "figures"
+            folder.mkdir(parents=True, exist_ok=True)
+            payload = bundle[self.FILES_MIME]
+            (folder / f"{payload['base']}.json").write_text(json.dumps(payload, ensure_ascii=False, sort_keys=True),
+                                                            encoding="utf-8")
 
     def __repr__(self) -> str:
         return f"Figure({self.fig_id!r}, {self.alt_text!r})"
@@ -353,8 +380,8 @@ class Table:
         return raw_markdown("html", self.to_html()) + "\n\n" + raw_markdown("typst", self.to_typst())
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        # The site takes text/html; the PDF (and Quarto's Typst output) takes the Markdown.
-        return {"text/html": self.to_html(), "text/markdown": raw_markdown("typst", self.to_typst()),
+        # One Markdown output for both formats; no text/html (see the module's docstring).
+        return {"text/markdown": self.to_markdown(),
                 "text/plain": self.frame.to_string(index=False)}
 
 

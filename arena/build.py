@@ -498,6 +498,42 @@ def _carry_over(site: Path, tmp: Path, langs: list[str], formats: list[str]) -> 
 
 
 # ------------------------------------------------------------------------------------------
+def book_index(proj, chapters, docs) -> tuple[list, dict[str, dict]]:
+    """The book's pages (numbered chapters) and its cross-reference index (sections and floats
+    numbered through the book per kind), as Quarto numbers them. Also the real-Quarto
+    post-render step's source for numbers.csv (arena/render/quarto_post.py)."""
+    from arena.render import assemble
+    from arena.render.html import Page
+
+    pages: list[Page] = []
+    n = apx = 0
+    for ch, doc in zip(chapters, docs):
+        unnumbered = ch.index == 0 or doc.unnumbered
+        number = ""
+        if not unnumbered and ch.appendix:   # Quarto letters the appendices A, B, … from A again
+            apx += 1
+            number = chr(64 + apx)
+        elif not unnumbered:
+            n += 1
+            number = str(n)
+        href = "index.html" if ch.path == "index.qmd" else ch.html_path
+        title_id = (doc.title_attrs.split("#", 1)[1].split()[0] if "#" in doc.title_attrs else f"chapter-{ch.index}")
+        pages.append(Page(ch.path, href, doc.title or Path(ch.path).stem, number, title_id,
+                          appendix=ch.appendix, apx_word=proj.words["apx"]))
+    refs: dict[str, dict] = {}
+    counters: dict[str, int] = {}
+    for page, doc in zip(pages, docs):
+        if page.title_id.startswith("sec-"):
+            refs[page.title_id] = {"kind": "sec", "number": page.number, "title": page.title,
+                                   "page": page.href, "anchor": page.title_id, "appendix": page.appendix}
+        for kind, fid in assemble.float_ids(doc, proj.float_kinds):
+            if fid in refs:
+                raise ValueError(f"{doc.path}: duplicate cross-reference label {fid}")
+            counters[kind] = counters.get(kind, 0) + 1
+            refs[fid] = {"kind": kind, "number": str(counters[kind]), "page": page.href, "anchor": fid}
+    return pages, refs
+
+
 def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, work: Path,
                     cache_dir: Path, no_cache: bool, rep: Reporter, inputs: Inputs,
                     steps: Steps, speculative: bool) -> None:
@@ -582,32 +618,10 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
     interrupt.check()
 
     # 3. pages, numbering, cross-reference index -----------------------------------------
-    pages: list[Page] = []
-    n = apx = 0
-    for ch, doc in zip(chapters, docs):
-        unnumbered = ch.index == 0 or doc.unnumbered
-        number = ""
-        if not unnumbered and ch.appendix:   # Quarto letters the appendices A, B, … from A again
-            apx += 1
-            number = chr(64 + apx)
-        elif not unnumbered:
-            n += 1
-            number = str(n)
-        href = "index.html" if ch.path == "index.qmd" else ch.html_path
-        title_id = (doc.title_attrs.split("#", 1)[1].split()[0] if "#" in doc.title_attrs else f"chapter-{ch.index}")
-        pages.append(Page(ch.path, href, doc.title or Path(ch.path).stem, number, title_id,
-                          appendix=ch.appendix, apx_word=proj.words["apx"]))
-    refs: dict[str, dict] = {}
-    counters: dict[str, int] = {}
-    for page, doc in zip(pages, docs):
-        if page.title_id.startswith("sec-"):
-            refs[page.title_id] = {"kind": "sec", "number": page.number, "title": page.title,
-                                   "page": page.href, "anchor": page.title_id, "appendix": page.appendix}
-        for kind, fid in assemble.float_ids(doc, proj.float_kinds):
-            if fid in refs:
-                raise BuildFailure(f"{doc.path}: duplicate cross-reference label {fid}")
-            counters[kind] = counters.get(kind, 0) + 1
-            refs[fid] = {"kind": kind, "number": str(counters[kind]), "page": page.href, "anchor": fid}
+    try:
+        pages, refs = book_index(proj, chapters, docs)
+    except ValueError as exc:
+        raise BuildFailure(str(exc)) from None
     work.mkdir(parents=True, exist_ok=True)
 
     def xref_for(page: Page | None) -> dict:
@@ -690,27 +704,22 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
 
         # The popovers' data and the registry downloads depend on the artifacts, the code, the
         # configuration and the cross-references, not on the prose: kept between builds by that key.
-        products_key = hash_text("products-v1", lang, inputs.artifacts, inputs.group("analysis"),
+        products_key = hash_text("products-v2", lang, inputs.artifacts, inputs.group("analysis"),
                                  inputs.group("code"), inputs.group("exec_code"), inputs.group("config"),
                                  inputs.env, json.dumps(refs, sort_keys=True))
         products_file = cache_dir / "products" / f"{lang}.json"
         products = None if no_cache else load_json(products_file)
         if not products or products.get("key") != products_key:
-            numbers_art = json.loads((root / "build" / "artifacts" / "numbers" / "numbers.json").read_text(encoding="utf-8"))
-            codebook_art = __import__("analysis.codebook", fromlist=["load"]).load(
-                root / "build" / "artifacts" / "survey" / "codebook.yaml")
-            populations = {re.sub(r"\s+", " ", p.query.strip()): getattr(p, lang) for p in codebook_art.populations.values()}
-            book_csv, dictionary_csv = claims_mod.codebook_csvs(codebook_art, lang)
-            products = {"key": products_key, "claims": claims_mod.details(numbers_art, lang, populations, refs),
-                        "codebook.csv": book_csv, "data-dictionary.csv": dictionary_csv,
-                        "numbers.csv": claims_mod.numbers_csv(numbers_art, lang, populations, refs)}
+            numbers_art, populations, files = downloads(root, lang, refs)
+            products = {"key": products_key, "files": files,
+                        "claims": claims_mod.details(numbers_art, lang, populations, refs)}
             _save(products_file, products)
+        (out_dir / "downloads").mkdir(parents=True, exist_ok=True)
+        for name, text in products["files"].items():
+            (out_dir / "downloads" / name).write_text(text, encoding="utf-8")
         claim_details = products["claims"]
         reconciliation_href = next((r["page"] for rid, r in refs.items() if rid == "sec-bilag-afstemning"), "")
-        (out_dir / "downloads").mkdir(parents=True, exist_ok=True)
         _write_figure_files(results, out_dir / "downloads" / "figures")
-        for name in ("codebook.csv", "data-dictionary.csv", "numbers.csv"):
-            (out_dir / "downloads" / name).write_text(products[name], encoding="utf-8")
         captions = float_captions([split_page(o)[1] for o in html_out])   # for the hover previews
         for i, (page, output) in enumerate(zip(pages, html_out)):
             interrupt.check()
@@ -733,10 +742,7 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(text, encoding="utf-8")
         vendor.install_assets(out_dir, cache_dir, vega=any_chart)
-        # How to cite this edition, as files for reference software (linked from the front page).
-        (out_dir / "cite").mkdir(parents=True, exist_ok=True)
-        (out_dir / "cite" / f"arena-{lang}.bib").write_text(publication.bibtex(), encoding="utf-8")
-        (out_dir / "cite" / f"arena-{lang}.json").write_text(publication.csl_json_text(), encoding="utf-8")
+        write_cite_files(out_dir, lang, publication)
         vendor.search_index(out_dir, lang)   # Pagefind: the language's offline search index
         rep.step(f"{lang}: html", time.perf_counter() - t, f"{len(pages)} pages")
 
@@ -747,6 +753,36 @@ def _build_language(root: Path, lang: str, formats: list[str], out_root: Path, w
         if pdf_error:
             raise pdf_error[0]
     interrupt.check()
+
+
+def downloads(root: Path, lang: str, refs: dict) -> tuple[dict, dict, dict[str, str]]:
+    """The language's downloads made from the artifacts (codebook, data dictionary, every number
+    with its figure or table number from `refs`), by file name. Returns the numbers artifact and
+    the populations too, which the pages' popovers use."""
+    from arena.render import claims as claims_mod
+
+    numbers_art = json.loads((root / "build" / "artifacts" / "numbers" / "numbers.json").read_text(encoding="utf-8"))
+    codebook_art = __import__("analysis.codebook", fromlist=["load"]).load(
+        root / "build" / "artifacts" / "survey" / "codebook.yaml")
+    populations = {re.sub(r"\s+", " ", p.query.strip()): getattr(p, lang) for p in codebook_art.populations.values()}
+    book_csv, dictionary_csv = claims_mod.codebook_csvs(codebook_art, lang)
+    files = {"codebook.csv": book_csv, "data-dictionary.csv": dictionary_csv,
+             "numbers.csv": claims_mod.numbers_csv(numbers_art, lang, populations, refs)}
+    return numbers_art, populations, files
+
+
+def write_downloads(root: Path, out_dir: Path, lang: str, refs: dict) -> None:
+    """The downloads written into a language's site (real Quarto's post-render step calls it)."""
+    (out_dir / "downloads").mkdir(parents=True, exist_ok=True)
+    for name, text in downloads(root, lang, refs)[2].items():
+        (out_dir / "downloads" / name).write_text(text, encoding="utf-8")
+
+
+def write_cite_files(out_dir: Path, lang: str, publication) -> None:
+    """How to cite this edition, as files for reference software (linked from the front page)."""
+    (out_dir / "cite").mkdir(parents=True, exist_ok=True)
+    (out_dir / "cite" / f"arena-{lang}.bib").write_text(publication.bibtex(), encoding="utf-8")
+    (out_dir / "cite" / f"arena-{lang}.json").write_text(publication.csl_json_text(), encoding="utf-8")
 
 
 def _write_figure_files(results: list[dict], folder: Path) -> None:
@@ -760,14 +796,19 @@ def _write_figure_files(results: list[dict], folder: Path) -> None:
                 files = (out.get("data") or {}).get(Figure.FILES_MIME)
                 if not files:
                     continue
-                folder.mkdir(parents=True, exist_ok=True)
-                base = folder / files["base"]
-                (base.with_name(base.name + ".csv")).write_text(files["csv"], encoding="utf-8")
-                (base.with_name(base.name + ".json")).write_text(
-                    json.dumps(files["meta"], ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-                (base.with_name(base.name + ".svg")).write_text(files["svg"], encoding="utf-8")
-                (base.with_name(base.name + ".vl.json")).write_text(
-                    json.dumps(files["spec"], ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+                write_figure_files(files, folder)
+
+
+def write_figure_files(files: dict, folder: Path) -> None:
+    """One figure's downloads (Figure.FILES_MIME's payload) into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = folder / files["base"]
+    (base.with_name(base.name + ".csv")).write_text(files["csv"], encoding="utf-8")
+    (base.with_name(base.name + ".json")).write_text(
+        json.dumps(files["meta"], ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    (base.with_name(base.name + ".svg")).write_text(files["svg"], encoding="utf-8")
+    (base.with_name(base.name + ".vl.json")).write_text(
+        json.dumps(files["spec"], ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _describe(exc, text: str) -> str:
@@ -784,6 +825,27 @@ def _describe(exc, text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------
+def quarto_env(lang: str, root: Path) -> dict[str, str]:
+    """Quarto runs the project's own Python: its Jupyter engine (QUARTO_PYTHON, which needs
+    nbformat and nbclient), the kernel (the `python3` kernelspec installed by ipykernel beside
+    this interpreter, found first through JUPYTER_PATH, ahead of a user's own) and the
+    pre-/post-render commands (`python -m ...`: this interpreter's folder first on PATH)."""
+    prefix = Path(sys.prefix)
+    env = dict(os.environ, ARENA_LANG=lang, QUARTO_PYTHON=sys.executable,
+               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    kernels = prefix / "share" / "jupyter"
+    if not (kernels / "kernels" / "python3" / "kernel.json").exists():
+        # No kernelspec beside this interpreter: register one in the project's cache.
+        kernels = root / ".arena-cache" / "jupyter" / "share" / "jupyter"
+        if not (kernels / "kernels" / "python3" / "kernel.json").exists():
+            interrupt.run([sys.executable, "-m", "ipykernel", "install", "--prefix",
+                           str(root / ".arena-cache" / "jupyter"), "--name", "python3"],
+                          capture_output=True, text=True)
+    if (kernels / "kernels" / "python3" / "kernel.json").exists():
+        env["JUPYTER_PATH"] = os.pathsep.join(p for p in [str(kernels), os.environ.get("JUPYTER_PATH", "")] if p)
+    return env
+
+
 def build_quarto(root: Path, langs: list[str], formats: list[str], quiet: bool, quarto: str) -> int:
     """Real Quarto: `quarto render --profile <lang>` into a temporary output dir, then swap."""
     import tempfile
@@ -801,9 +863,8 @@ def build_quarto(root: Path, langs: list[str], formats: list[str], quiet: bool, 
                 cmd += ["--to", "html" if formats == ["html"] else "typst"]
             if quiet:
                 cmd.append("--quiet")
-            env = dict(os.environ, ARENA_LANG=lang)
             t = time.perf_counter()
-            proc = interrupt.run(cmd, cwd=root, env=env)
+            proc = interrupt.run(cmd, cwd=root, env=quarto_env(lang, root))
             if proc.returncode != 0:
                 print(f"error: quarto render --profile {lang} failed ({proc.returncode})", file=sys.stderr)
                 return 1

@@ -24,6 +24,22 @@ from pathlib import Path
 from analysis import fmt, words
 from arena.project import Project
 
+
+def _strings_as_markdown() -> None:
+    """A str result of a chapter (an inline `{python}` number with its traced span, a link) is
+    Markdown: tell the kernel's formatter. Real Quarto inserts a text/markdown result as it is
+    and escapes a text/plain one (quarto-cli src/core/jupyter/jupyter-inline.ts); the embedded
+    renderer takes text/markdown first too (arena/render/execute.py)."""
+    import sys
+
+    ipython = sys.modules.get("IPython")   # loaded in a kernel; not imported elsewhere
+    shell = ipython.get_ipython() if ipython else None
+    if shell is not None:
+        shell.display_formatter.formatters["text/markdown"].for_type(str, lambda s: s)
+
+
+_strings_as_markdown()
+
 SIGNIFICANCE_LEVEL = 0.05
 # Simple fractions for verbal quantities ("3 ud af 4"): the nearest with a small denominator.
 _FRACTION_DENOMINATORS = (2, 3, 4, 5, 10)

@@ -47,7 +47,7 @@ def fresh_copy(base: Path, name: str, repo: Path = REPO) -> Path:
 
 
 def timed(cmd: list[str], root: Path, env: dict | None = None) -> float:
-    e = dict(os.environ, ARENA_ROOT=str(root), PYTHONPATH=str(root), **(env or {}))
+    e = {**os.environ, **(env or {}), "ARENA_ROOT": str(root), "PYTHONPATH": str(root)}
     t = time.perf_counter()
     proc = subprocess.run(cmd, cwd=root, env=e, capture_output=True, text=True)
     dt = time.perf_counter() - t
@@ -100,7 +100,10 @@ def bench_quarto(base: Path, runs: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {k: [] for k in STEPS if k != "nothing"}
 
     def render(root: Path) -> float:
-        return sum(timed(["quarto", "render", "--profile", lang], root) for lang in ("da", "en"))
+        from arena.build import quarto_env   # the project's Python for Quarto's Jupyter engine
+
+        return sum(timed(["quarto", "render", "--profile", lang], root, quarto_env(lang, root))
+                   for lang in ("da", "en"))
 
     for r in range(runs):
         root = fresh_copy(base, f"quarto-{r}")

@@ -278,10 +278,12 @@ def test_two_builds_byte_identical(built_project: Path, tmp_path: Path) -> None:
 @slow
 @pytest.mark.skipif(shutil.which("quarto") is None, reason="quarto is not on PATH")
 def test_quarto_render_both_profiles(tmp_path: Path) -> None:
+    from arena.build import quarto_env   # the project's Python, as `arena build` gives it
+
     root = copy_project(tmp_path / "quarto")
     for lang in LANGS:
         proc = subprocess.run(["quarto", "render", "--profile", lang], cwd=root, capture_output=True,
-                              text=True, env=dict(os.environ, PYTHONPATH=str(root)), timeout=1800)
+                              text=True, env=dict(quarto_env(lang, root), PYTHONPATH=str(root)), timeout=1800)
         assert proc.returncode == 0, proc.stderr[-4000:]
         assert (root / "_site" / lang / "index.html").exists()
         assert list((root / "_site" / lang).rglob("*.pdf"))

@@ -1,7 +1,9 @@
 """Parsed chapter + kernel outputs -> Pandoc markdown, for HTML or for Typst.
 
-The MIME choice mirrors Quarto's: HTML takes text/html first, Typst takes an image (SVG is
-written to a file and referenced) or text/markdown, never HTML.
+The MIME choice mirrors Quarto 1.10's (`displayDataMimeType` in src/core/jupyter/display-data.ts):
+HTML takes text/html, then text/markdown, then an image; Typst takes text/markdown, then an image
+(SVG is written to a file and referenced), never HTML. The project's own outputs carry only
+text/markdown (raw HTML and raw Typst blocks), so both engines take the same thing.
 """
 from __future__ import annotations
 
@@ -97,6 +99,8 @@ def _output_blocks(out: dict, fmt: str, asis: bool, warning: bool,
         if "image/png" in data:
             return [raw_block("html", f'<img src="data:image/png;base64,{data["image/png"]}" alt="{html_attr(alt)}">')]
     else:
+        if "text/markdown" in data:
+            return [data["text/markdown"]]
         if "image/svg+xml" in data:
             svg = data["image/svg+xml"]
             path = write_file("svg", svg.encode("utf-8"))
@@ -104,8 +108,6 @@ def _output_blocks(out: dict, fmt: str, asis: bool, warning: bool,
         if "image/png" in data:
             path = write_file("png", base64.b64decode(data["image/png"]))
             return [raw_block("typst", f"#align(center, image({typst_string(path)}, alt: {typst_string(alt)}))")]
-        if "text/markdown" in data:
-            return [data["text/markdown"]]
         if "text/html" in data and "text/plain" not in data:
             return []
     if "text/plain" in data and kind == "execute_result":

@@ -24,8 +24,8 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 INLINE_FUNC = "__arena_inline__"
 INLINE_MIME = "application/vnd.arena.inline+json"
 # Defined in the kernel at the start of each chapter (after RESET). Evaluates inline
-# expressions in order; each result is formatted as IPython's displayhook would (text/plain,
-# nothing for None). The results so far are published even when one raises, so the caller
+# expressions in order; each result is formatted as IPython's displayhook would (text/markdown
+# if the value has it, as Quarto takes it, else text/plain; nothing for None). The results so far are published even when one raises, so the caller
 # knows which expression failed; the exception then propagates as a normal error output.
 INLINE_HELPER = f"""
 def {INLINE_FUNC}(exprs):
@@ -37,7 +37,7 @@ def {INLINE_FUNC}(exprs):
         for expr in exprs:
             value = eval(compile(expr, "<inline expression>", "eval"), shell.user_ns)
             shown = {{}} if value is None else shell.display_formatter.format(value)[0]
-            texts.append(shown.get("text/plain", ""))
+            texts.append(shown["text/markdown"] if "text/markdown" in shown else shown.get("text/plain", ""))
     finally:
         publish_display_data({{{INLINE_MIME!r}: {{"texts": texts}}}})
 """

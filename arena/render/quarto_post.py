@@ -7,11 +7,20 @@ gives the Quarto-built site what the embedded renderer's template already has:
 * a language switch to the SAME page in the other language, with
   `<link rel="alternate" hreflang>` and a readable language name (like babelquarto)
 * the root _site/index.html that sends the reader to da/ or en/
+* the downloads the embedded build makes (numbers.csv with figure and table numbers,
+  codebook.csv, data-dictionary.csv, each figure's CSV/JSON/SVG/Vega-Lite files) and the
+  citation files. The figures' files come from the chapters' kernels, which write them to
+  .arena-cache/quarto/<lang>/figures/ under Quarto (analysis.display.Figure): Quarto keeps no
+  cell outputs for this step to read.
+
+Search is Quarto's own (`book.search`), which works offline like the embedded site's Pagefind.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -23,6 +32,8 @@ def _pages(proj: config.Project) -> list[str]:
 
 
 def main() -> int:
+    if os.environ.get("ARENA_QUARTO_POST") == "off":   # keep Quarto's output as it is (test samples)
+        return 0
     out = os.environ.get("QUARTO_PROJECT_OUTPUT_DIR")
     if not out:
         print("quarto_post: QUARTO_PROJECT_OUTPUT_DIR not set (run by Quarto)", file=sys.stderr)
@@ -52,7 +63,56 @@ def main() -> int:
                   f'style="position:fixed;top:.5rem;right:1rem;z-index:2000">{name}</a>')
         text = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + switch, text, count=1)
         page.write_text(text, encoding="utf-8")
+    refs = write_products(root, out_dir, profile, proj)
+    for href in mine:
+        page = out_dir / href
+        if page.exists():
+            text = page.read_text(encoding="utf-8")
+            fixed = renumber(text, refs)
+            if fixed != text:
+                page.write_text(fixed, encoding="utf-8")
     return 0
+
+
+# Quarto numbers a book's floats per chapter file when `crossref.chapters` is false (each
+# chapter is rendered on its own): "Figur 1" again in every chapter. The report numbers them
+# through the book (Figur 1-26, like the source), so the captions and the cross-references get
+# the book's numbers from the same index as the embedded renderer's (arena.build.book_index).
+_CAPTION = re.compile(r'(<figcaption\b[^>]*\bid="((?:[a-z]+)-[\w-]+?)-caption-[0-9a-f-]+"[^>]*>\s*'
+                      r'[^<&:]+?&nbsp;)(\d+)(:)')
+_XREF = re.compile(r'(<a href="[^"]*#((?:[a-z]+)-[\w-]+)" class="quarto-xref">[^<&]+?&nbsp;<span>)(\d+)(</span>)')
+
+
+def renumber(html: str, refs: dict) -> str:
+    def sub(m: "re.Match[str]") -> str:
+        ref = refs.get(m.group(2))
+        if not ref or ref.get("kind") == "sec":
+            return m.group(0)
+        return m.group(1) + ref["number"] + m.group(4)
+
+    return _XREF.sub(sub, _CAPTION.sub(sub, html))
+
+
+def write_products(root: Path, out_dir: Path, lang: str, proj: config.Project) -> dict:
+    """Downloads, figure files and citation files, numbered as the book numbers them."""
+    from arena.build import book_index, write_cite_files, write_downloads, write_figure_files
+    from arena.publication import Publication
+    from arena.render import qmd
+
+    chapters = proj.chapters()
+    docs = [qmd.parse((root / ch.path).read_text(encoding="utf-8"), ch.path, lang) for ch in chapters]
+    _pages, refs = book_index(proj, chapters, docs)
+    write_downloads(root, out_dir, lang, refs)
+    staged = root / ".arena-cache" / "quarto" / lang / "figures"
+    for f in sorted(staged.glob("*.json")):
+        write_figure_files(json.loads(f.read_text(encoding="utf-8")), out_dir / "downloads" / "figures")
+    shutil.rmtree(staged, ignore_errors=True)   # the next render hands over its own
+    settings = proj.config.get("arena") or {}
+    publication = Publication.from_config(lang, proj.book, settings,
+                                          int((settings.get("edition") or {}).get("number", 1)),
+                                          f"{proj.output_file}.pdf")
+    write_cite_files(out_dir, lang, publication)
+    return refs
 
 
 if __name__ == "__main__":

@@ -1,0 +1,66 @@
+"""The real-Quarto post-render step (arena/render/quarto_post.py) on a stored page of Quarto output.
+
+tests/fixtures/quarto-sample/ holds a page as Quarto 1.10.18 wrote it (`quarto render
+chapters/da/08-risikovillighed.qmd --profile da --to html` with ARENA_QUARTO_POST=off; chart SVG
+and specs emptied to keep it small). Quarto numbers that chapter's figures 1-5; the book numbers
+them 15-19, as the source does. Runs without Quarto.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+from conftest import REPO
+
+SAMPLE = Path(__file__).parent / "fixtures" / "quarto-sample"
+PAGE = "chapters/da/08-risikovillighed.html"
+
+
+def test_post_render_gives_quarto_output_what_the_embedded_site_has(tmp_path, monkeypatch):
+    from arena.render import quarto_post
+
+    out = tmp_path / "_site" / "da"
+    shutil.copytree(SAMPLE / "da", out)
+    before = (out / PAGE).read_text(encoding="utf-8")
+    assert 'class="quarto-xref">Figur&nbsp;<span>1</span>' in before   # Quarto's own numbering
+    staged = REPO / ".arena-cache" / "quarto" / "da" / "figures"
+    staged.mkdir(parents=True, exist_ok=True)
+    payload = {"base": "test-figure", "svg": "<svg/>", "spec": {"mark": "bar"}, "csv": "a;b\n1;2\n", "meta": {"k": 1}}
+    (staged / "test-figure.json").write_text(json.dumps(payload), encoding="utf-8")
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("QUARTO_PROJECT_OUTPUT_DIR", str(out))
+    monkeypatch.setenv("QUARTO_PROFILE", "da")
+    monkeypatch.delenv("ARENA_QUARTO_POST", raising=False)
+
+    assert quarto_post.main() == 0
+    page = (out / PAGE).read_text(encoding="utf-8")
+
+    # Figures numbered through the book (the ids carry the source's numbers), in the captions
+    # and in the references.
+    for n in range(15, 20):
+        assert re.search(rf'id="fig-{n}-caption-[^"]*">\s*Figur&nbsp;{n}:', page), n
+        assert f'href="#fig-{n}" class="quarto-xref">Figur&nbsp;<span>{n}</span>' in page, n
+    # The language switch and hreflang point at the same chapter in English.
+    twin = "../../../en/chapters/en/08-risk.html"
+    assert f'<link rel="alternate" hreflang="en" href="{twin}">' in page
+    assert re.search(rf'<a class="arena-lang-switch" href="{re.escape(twin)}" hreflang="en" lang="en"', page)
+    # Charts are drawn from the site's own bundle, and no page asks a CDN for anything.
+    assert (out / "site_libs" / "vega" / "vega-bundle.js").stat().st_size > 100_000
+    assert not re.search(r'<script[^>]+src="(?:https?:)?//', page)
+    # The downloads, numbered like the book: every number of figure 15 says "15".
+    rows = list(csv.DictReader(io.StringIO((out / "downloads" / "numbers.csv").read_text(encoding="utf-8-sig")),
+                               delimiter=";"))
+    fig15 = [r for r in rows if r["nøgle"].startswith("fig15.")]
+    assert fig15 and {r["figur"] for r in fig15} == {"15"}
+    assert (out / "downloads" / "codebook.csv").exists() and (out / "downloads" / "data-dictionary.csv").exists()
+    # The figure files handed over by the kernel, then the hand-over folder is gone.
+    assert (out / "downloads" / "figures" / "test-figure.csv").read_text(encoding="utf-8") == payload["csv"]
+    assert not staged.exists()
+    assert (out / "cite" / "arena-da.bib").exists()
+    # Run twice (Quarto reruns it on every render): nothing is added twice.
+    assert quarto_post.main() == 0
+    assert (out / PAGE).read_text(encoding="utf-8") == page
