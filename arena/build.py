@@ -484,7 +484,7 @@ def _carry_over(site: Path, tmp: Path, langs: list[str], formats: list[str]) -> 
     for child in site.iterdir():
         if child.name in LANGS and child.is_dir():
             if child.name not in langs:
-                shutil.copytree(child, tmp / child.name)
+                shutil.copytree(child, tmp / child.name, copy_function=_link_or_copy)
                 continue
             for item in child.rglob("*"):
                 if item.is_dir():
@@ -494,7 +494,16 @@ def _carry_over(site: Path, tmp: Path, langs: list[str], formats: list[str]) -> 
                     continue
                 dest = tmp / item.relative_to(site)
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(item, dest)
+                _link_or_copy(item, dest)
+
+
+def _link_or_copy(src, dst) -> None:
+    """A hard link where the file system allows it (a published file is never written again,
+    only replaced by the next build's), else a copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 # ------------------------------------------------------------------------------------------
