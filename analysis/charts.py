@@ -213,9 +213,13 @@ def _row_step(labels, minimum: int) -> int:
 
 
 def _legend_columns(labels: list[str], available: float) -> int:
-    """All legend entries on one line if they fit (~7.2 px per character at 12 px), else two columns."""
-    needed = sum(7.2 * len(label) + 30 for label in labels)
-    return len(labels) if needed <= available else min(2, len(labels))
+    """All legend entries on one line if they fit (~7.2 px per character at 12 px), else two
+    columns if two of the widest fit side by side (Vega gives every column the widest entry's
+    width), else one entry per line."""
+    entry = [7.2 * len(label) + 30 for label in labels]
+    if sum(entry) <= available:
+        return len(labels)
+    return min(2, len(labels)) if 2 * max(entry) <= available else 1
 
 
 def _title(title: str, note: str | None = None, width: int = 64) -> dict:

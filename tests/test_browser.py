@@ -85,7 +85,12 @@ MEASURE = """() => {
   const charts = [...document.querySelectorAll('.arena-chart')].map(c => {
     const sizes = [...c.querySelectorAll('svg.marks text')].filter(t => t.textContent.trim())
       .map(t => { const m = t.getScreenCTM(); return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b); });
-    return {id: c.id, min_font: sizes.length ? Math.min(...sizes) : null, texts: sizes.length};
+    // text drawn past the chart's own box is cut off for the reader (a legend wider than a phone)
+    const box = c.getBoundingClientRect();
+    const cut = [...c.querySelectorAll('svg.marks text')].filter(t => t.textContent.trim()).filter(t => {
+      const r = t.getBoundingClientRect(); return r.right > box.right + 1 || r.left < box.left - 1; })
+      .map(t => t.textContent.trim());
+    return {id: c.id, min_font: sizes.length ? Math.min(...sizes) : null, texts: sizes.length, cut};
   });
   return {
     charts,
@@ -191,6 +196,12 @@ def test_chart_text_is_readable_on_a_phone(visits: dict) -> None:
             if c["min_font"] < 10:
                 small[f"{rel}#{c['id']}"] = round(c["min_font"], 1)
     assert small == {}
+
+
+def test_no_chart_text_is_cut_off_on_a_phone(visits: dict) -> None:
+    cut = {f"{rel}#{c['id']}": c["cut"] for (width, rel), r in visits.items() if width == PHONE
+           for c in r["charts"] if c["cut"]}
+    assert cut == {}
 
 
 def test_a_phone_never_scrolls_sideways(visits: dict) -> None:
