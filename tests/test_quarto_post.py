@@ -64,3 +64,29 @@ def test_post_render_gives_quarto_output_what_the_embedded_site_has(tmp_path, mo
     # Run twice (Quarto reruns it on every render): nothing is added twice.
     assert quarto_post.main() == 0
     assert (out / PAGE).read_text(encoding="utf-8") == page
+
+
+def test_references_to_appendices_read_as_the_embedded_site_writes_them():
+    """Quarto words a reference to an appendix "Kapitel C" on chapter pages and "Bilag C — Title"
+    on the front page; post-render makes both "Bilag C", the letter from the profile's order."""
+    import yaml
+
+    from arena.build import book_index
+    from arena.render import config, qmd, quarto_post
+
+    profile = yaml.safe_load((REPO / "_quarto-da.yml").read_text(encoding="utf-8"))
+    appendices = profile["book"]["appendices"]
+    target = next(a for a in appendices if "afstemning" in a)
+    letter = "ABCDEFGH"[appendices.index(target)]
+    proj = config.load(REPO, "da")
+    chapters = proj.chapters()
+    docs = [qmd.parse((REPO / ch.path).read_text(encoding="utf-8"), ch.path, "da") for ch in chapters]
+    _, refs = book_index(proj, chapters, docs)
+    name = Path(target).with_suffix(".html").name
+    chapter_page = f'står i <a href="{name}" class="quarto-xref"><span>Kapitel {letter}</span></a>.'
+    front_page = (f'i <a href="chapters/da/{name}" class="quarto-xref"><span>Bilag {letter} — '
+                  'Afstemning med den trykte rapport</span></a>,')
+    chapter_link = '<a href="06-tre-delsektorer.html" class="quarto-xref"><span>Kapitel 6</span></a>'
+    html = quarto_post.appendix_references(chapter_page + front_page + chapter_link, refs, "Bilag")
+    assert html.count(f"<span>Bilag {letter}</span></a>") == 2, html
+    assert chapter_link in html     # a reference to a chapter keeps its word and number

@@ -143,16 +143,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 SMALL_CODEBOOK = {
-    "scales": {
-        "council": {"codes": [{"code": 1, "da": "K", "en": "M"}, {"code": 2, "da": "R", "en": "R"}]},
-        "yesno": {"codes": [{"code": 1, "da": "Ja", "en": "Yes"}, {"code": 0, "da": "Nej", "en": "No"}]},
-        "agree": {"codes": [
-            {"code": 1, "da": "u", "en": "d"}, {"code": 2, "da": "du", "en": "pd"},
-            {"code": 3, "da": "de", "en": "pa"}, {"code": 4, "da": "e", "en": "a"},
-            {"code": 8, "da": "vi", "en": "dk", "kind": "dont_know"},
-            {"code": 9, "da": "ib", "en": "na", "kind": "no_answer"}]},
-    },
-    "populations": {"all": {"query": ""}, "active": {"query": "active == 1"}},
+    # the scales and populations of CODEBOOK above, without the multi-response scale
+    "scales": {k: v for k, v in CODEBOOK["scales"].items() if k in ("council", "yesno", "agree")},
+    "populations": CODEBOOK["populations"],
     "variables": [
         {"id": "council", "kind": "background", "scale": "council", "population": "all", "question": {"da": "r", "en": "c"}},
         {"id": "active", "scale": "yesno", "population": "all", "question": {"da": "a", "en": "a"}},

@@ -68,7 +68,7 @@ def main() -> int:
         page = out_dir / href
         if page.exists():
             text = page.read_text(encoding="utf-8")
-            fixed = renumber(text, refs)
+            fixed = appendix_references(renumber(text, refs), refs, proj.words["apx"])
             if fixed != text:
                 page.write_text(fixed, encoding="utf-8")
     return 0
@@ -91,6 +91,24 @@ def renumber(html: str, refs: dict) -> str:
         return m.group(1) + ref["number"] + m.group(4)
 
     return _XREF.sub(sub, _CAPTION.sub(sub, html))
+
+
+# A reference to an appendix reads "Kapitel C" on Quarto's chapter pages (its `sec` prefix, which
+# the profiles set to the chapter word) and "Bilag C — Title" on the front page; the embedded
+# renderer writes "Bilag C" everywhere, as the sidebar and the appendix's heading say.
+_SEC_XREF = re.compile(r'(<a href="(?:[^"#]*/)?([^"/#]+\.html)(?:#([\w-]+))?" class="quarto-xref"><span>)([^<]*)(</span></a>)')
+
+
+def appendix_references(html: str, refs: dict, apx_word: str) -> str:
+    pages = {Path(r["page"]).name: r for r in refs.values() if r.get("kind") == "sec" and r.get("appendix")}
+
+    def sub(m: "re.Match[str]") -> str:
+        ref = pages.get(m.group(2))
+        if ref is None or (m.group(3) and m.group(3) != ref["anchor"]):
+            return m.group(0)
+        return f"{m.group(1)}{apx_word} {ref['number']}{m.group(5)}"
+
+    return _SEC_XREF.sub(sub, html)
 
 
 def write_products(root: Path, out_dir: Path, lang: str, proj: config.Project) -> dict:
