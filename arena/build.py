@@ -310,13 +310,15 @@ class Steps:
     def _validation(self) -> None:
         try:
             t = time.perf_counter()
-            d = self.graph.decide("validation")
-            if d.run or self.force:
+            from arena.steps import Decision
+
+            ran = self.graph.decide("validation").run or self.force
+            if ran and self.force:   # what --explain says (the child keeps its own record)
+                self.graph.decisions["validation"] = Decision("validation", True, ["forced"])
+            if ran:
                 self._validation_process()
-                if not d.run:
-                    d = self.graph.decisions["validation"] = type(d)("validation", True, ["forced"])
             if self.rep:
-                self.rep.step("step validation", time.perf_counter() - t, "ran" if d.run else "up to date")
+                self.rep.step("step validation", time.perf_counter() - t, "ran" if ran else "up to date")
         except BaseException as exc:
             self.validation_error = exc
         finally:
