@@ -25,6 +25,17 @@ def test_wilson_matches_closed_form(k, n):
     assert high == pytest.approx(min(1, exp_high), abs=1e-12)
 
 
+@pytest.mark.parametrize("alpha", [0.05, 0.01, 0.1])
+def test_wilson_agrees_with_statsmodels(alpha):
+    """The interval is written out (no statsmodels import at build time); statsmodels is the oracle."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    for n in (1, 2, 5, 44, 56, 418, 608):
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            lo, hi = proportion_confint(k, n, alpha=alpha, method="wilson")
+            assert wilson_ci(k, n, alpha) == pytest.approx((max(0, lo), min(1, hi)), abs=1e-12), (k, n)
+
+
 def test_wilson_is_not_the_normal_approximation():
     # statsmodels' default method is "normal"; Wilson never goes below 0 at k = 0... and differs.
     low, high = wilson_ci(0, 20)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -138,12 +139,18 @@ class Project:
 
 
 def load(root: Path, profile: str) -> Project:
-    from analysis.inputs import load_yaml, mapping
-
-    base = mapping(load_yaml((root / "_quarto.yml").read_bytes(), "_quarto.yml", allow_empty=True) or {},
-                   "_quarto.yml")
     prof_file = root / f"_quarto-{profile}.yml"
     if not prof_file.exists():
         raise FileNotFoundError(f"profile file {prof_file.name} not found")
-    over = mapping(load_yaml(prof_file.read_bytes(), prof_file.name, allow_empty=True) or {}, prof_file.name)
-    return Project(root, profile, merge(base, over))
+    merged = _merged((root / "_quarto.yml").read_bytes(), prof_file.read_bytes(), prof_file.name)
+    return Project(root, profile, copy.deepcopy(merged))
+
+
+@lru_cache(maxsize=8)
+def _merged(base_bytes: bytes, profile_bytes: bytes, profile_name: str) -> dict:
+    """The merged configuration, by the files' bytes: a kernel asks for it dozens of times."""
+    from analysis.inputs import load_yaml, mapping
+
+    base = mapping(load_yaml(base_bytes, "_quarto.yml", allow_empty=True) or {}, "_quarto.yml")
+    over = mapping(load_yaml(profile_bytes, profile_name, allow_empty=True) or {}, profile_name)
+    return merge(base, over)
