@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import re
 import urllib.parse
@@ -260,6 +261,15 @@ class Figure:
 
     FILES_MIME = "application/vnd.arena.figure-files+json"
 
+    def download_files(self) -> dict[str, str]:
+        """The figure's downloads as the files' text, by suffix (CSV for the locale, metadata,
+        SVG, Vega-Lite spec): made once, with the chapter's outputs, not at every build."""
+        def as_json(value) -> str:
+            return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+        return {".csv": self.panels["csv"], ".json": as_json(self.panels["meta"]), ".svg": self.svg,
+                ".vl.json": as_json(self.web["wide"])}
+
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         # ONE output: Quarto makes sub-figures "(a)", "(b)" of a figure cell's several outputs.
         html = self.to_html()
@@ -270,8 +280,7 @@ class Figure:
             "text/plain": self.alt_text,
         }
         if self.panels:   # what the build writes as the figure's downloads (renderers ignore it)
-            bundle[self.FILES_MIME] = {"base": self.panels["base"], "svg": self.svg, "spec": self.web["wide"],
-                                       "csv": self.panels["csv"], "meta": self.panels["meta"]}
+            bundle[self.FILES_MIME] = {"base": self.panels["base"], "files": self.download_files()}
         return bundle
 
     def _ipython_display_(self) -> None:
@@ -283,8 +292,6 @@ class Figure:
         if root and self.FILES_MIME in bundle:
             # Quarto keeps no outputs for a post-render step to read: hand over the figure's
             # downloads (arena/render/quarto_post.py writes them as the embedded build does).
-            import json
-
             folder = Path(root) / ".arena-cache" / "quarto" / self.lang / "figures"
             folder.mkdir(parents=True, exist_ok=True)
             payload = bundle[self.FILES_MIME]

@@ -810,16 +810,12 @@ def _write_figure_files(results: list[dict], folder: Path) -> None:
                 write_figure_files(files, folder)
 
 
-def write_figure_files(files: dict, folder: Path) -> None:
-    """One figure's downloads (Figure.FILES_MIME's payload) into `folder`."""
+def write_figure_files(payload: dict, folder: Path) -> None:
+    """One figure's downloads (Figure.FILES_MIME's payload: its base name and each file's text by
+    suffix) into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    base = folder / files["base"]
-    (base.with_name(base.name + ".csv")).write_text(files["csv"], encoding="utf-8")
-    (base.with_name(base.name + ".json")).write_text(
-        json.dumps(files["meta"], ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    (base.with_name(base.name + ".svg")).write_text(files["svg"], encoding="utf-8")
-    (base.with_name(base.name + ".vl.json")).write_text(
-        json.dumps(files["spec"], ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    for suffix, text in payload["files"].items():
+        (folder / (payload["base"] + suffix)).write_text(text, encoding="utf-8")
 
 
 def _describe(exc, text: str) -> str:

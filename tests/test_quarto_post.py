@@ -29,7 +29,7 @@ def test_post_render_gives_quarto_output_what_the_embedded_site_has(tmp_path, mo
     assert 'class="quarto-xref">Figur&nbsp;<span>1</span>' in before   # Quarto's own numbering
     staged = REPO / ".arena-cache" / "quarto" / "da" / "figures"
     staged.mkdir(parents=True, exist_ok=True)
-    payload = {"base": "test-figure", "svg": "<svg/>", "spec": {"mark": "bar"}, "csv": "a;b\n1;2\n", "meta": {"k": 1}}
+    payload = {"base": "test-figure", "files": {".csv": "a;b\n1;2\n", ".svg": "<svg/>", ".json": '{"k": 1}\n'}}
     (staged / "test-figure.json").write_text(json.dumps(payload), encoding="utf-8")
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("QUARTO_PROJECT_OUTPUT_DIR", str(out))
@@ -58,7 +58,7 @@ def test_post_render_gives_quarto_output_what_the_embedded_site_has(tmp_path, mo
     assert fig15 and {r["figur"] for r in fig15} == {"15"}
     assert (out / "downloads" / "codebook.csv").exists() and (out / "downloads" / "data-dictionary.csv").exists()
     # The figure files handed over by the kernel, then the hand-over folder is gone.
-    assert (out / "downloads" / "figures" / "test-figure.csv").read_text(encoding="utf-8") == payload["csv"]
+    assert (out / "downloads" / "figures" / "test-figure.csv").read_text(encoding="utf-8") == "a;b\n1;2\n"
     assert not staged.exists()
     assert (out / "cite" / "arena-da.bib").exists()
     # Run twice (Quarto reruns it on every render): nothing is added twice.
