@@ -782,13 +782,6 @@ def downloads(root: Path, lang: str, refs: dict) -> tuple[dict, dict, dict[str, 
     return numbers_art, populations, files
 
 
-def write_downloads(root: Path, out_dir: Path, lang: str, refs: dict) -> None:
-    """The downloads written into a language's site (real Quarto's post-render step calls it)."""
-    (out_dir / "downloads").mkdir(parents=True, exist_ok=True)
-    for name, text in downloads(root, lang, refs)[2].items():
-        (out_dir / "downloads" / name).write_text(text, encoding="utf-8")
-
-
 def write_cite_files(out_dir: Path, lang: str, publication) -> None:
     """How to cite this edition, as files for reference software (linked from the front page)."""
     (out_dir / "cite").mkdir(parents=True, exist_ok=True)

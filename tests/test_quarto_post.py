@@ -61,6 +61,16 @@ def test_post_render_gives_quarto_output_what_the_embedded_site_has(tmp_path, mo
     assert (out / "downloads" / "figures" / "test-figure.csv").read_text(encoding="utf-8") == "a;b\n1;2\n"
     assert not staged.exists()
     assert (out / "cite" / "arena-da.bib").exists()
+    # The reader's tools of the embedded pages: the shared script and stylesheet (copied, and
+    # linked relative to the page), and the provenance of exactly the numbers on this page.
+    assert '<script src="../../site_libs/arena/reader.js"></script>' in page
+    assert '<link rel="stylesheet" href="../../site_libs/arena/reader.css">' in page
+    assert (out / "site_libs" / "arena" / "reader.js").exists() and (out / "site_libs" / "arena" / "reader.css").exists()
+    blob = re.search(r'<script type="application/json" id="arena-claims">(.*?)</script>', page, re.S)
+    assert blob, "no provenance data on the page"
+    on_page = set(re.findall(r'data-claim="([^"]+)"', before))
+    assert on_page and set(json.loads(blob.group(1))["claims"]) == on_page
+    assert re.search(r'<a class="arena-lang-switch"[^>]*data-arena-switch', page)
     # Run twice (Quarto reruns it on every render): nothing is added twice.
     assert quarto_post.main() == 0
     assert (out / PAGE).read_text(encoding="utf-8") == page

@@ -271,7 +271,7 @@ def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, boo
         "meta": publication.head_meta(page.full_title, page.href)
         if publication else "",
         "publication": publication.footer_html(off) if publication else "",
-        "claims": _claims_json(body, claims or {}, page.href, reconciliation_href, lang),
+        "claims": claims_script(body, claims or {}, page.href, reconciliation_href, lang),
         "xref_previews": _previews_json(body, captions or {}),
     }
     for k, v in words.items():
@@ -279,7 +279,7 @@ def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, boo
     return fill(TEMPLATES / "page.html", values)
 
 
-def _claims_json(body: str, claims: dict, here: str, reconciliation_href: str, lang: str) -> str:
+def claims_script(body: str, claims: dict, here: str, reconciliation_href: str, lang: str) -> str:
     """The provenance of the numbers on this page, as JSON for its popovers (links relative)."""
     import json
 

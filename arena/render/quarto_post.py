@@ -12,6 +12,9 @@ gives the Quarto-built site what the embedded renderer's template already has:
   citation files. The figures' files come from the chapters' kernels, which write them to
   .arena-cache/quarto/<lang>/figures/ under Quarto (analysis.display.Figure): Quarto keeps no
   cell outputs for this step to read.
+* the reader's tools of the embedded pages (templates/reader.js and reader.css: figure panels
+  as tabs, each number's provenance on click, the language switch keeping the section) with
+  each page's provenance data (#arena-claims), made by the embedded renderer's own functions
 
 Search is Quarto's own (`book.search`), which works offline like the embedded site's Pagefind.
 """
@@ -46,7 +49,7 @@ def main() -> int:
     other = "en" if profile == "da" else "da"
     proj, other_proj = config.load(root, profile), config.load(root, other)
     mine, theirs = _pages(proj), _pages(other_proj)
-    vendor.install_assets(out_dir, root / ".arena-cache", vega=True)
+    vendor.install_assets(out_dir, root / ".arena-cache", vega=True, layout=False)
     vendor.write_root_index(out_dir.parent)
     name = config.WORDS[other]["language_name"]
     for i, href in enumerate(mine):
@@ -59,19 +62,36 @@ def main() -> int:
         if 'class="arena-lang-switch"' in text:
             continue
         text = text.replace("</head>", f'<link rel="alternate" hreflang="{other}" href="{link}">\n</head>', 1)
-        switch = (f'<a class="arena-lang-switch" href="{link}" hreflang="{other}" lang="{other}" '
+        switch = (f'<a class="arena-lang-switch" href="{link}" hreflang="{other}" lang="{other}" data-arena-switch '
                   f'style="position:fixed;top:.5rem;right:1rem;z-index:2000">{name}</a>')
         text = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + switch, text, count=1)
         page.write_text(text, encoding="utf-8")
-    refs = write_products(root, out_dir, profile, proj)
+    refs, claims = write_products(root, out_dir, profile, proj)
+    reconciliation = refs.get("sec-bilag-afstemning", {}).get("page", "")
     for href in mine:
         page = out_dir / href
         if page.exists():
             text = page.read_text(encoding="utf-8")
             fixed = appendix_references(renumber(text, refs), refs, proj.words["apx"])
+            fixed = reader_tools(fixed, href, claims, reconciliation, profile)
             if fixed != text:
                 page.write_text(fixed, encoding="utf-8")
     return 0
+
+
+def reader_tools(page: str, href: str, claims: dict, reconciliation_href: str, lang: str) -> str:
+    """The embedded site's reader tools on a Quarto page: the shared script and stylesheet
+    (figure panels as tabs, each number's provenance, the language switch keeping the section)
+    and the provenance of the page's numbers as data, as the embedded template places them."""
+    from arena.render.html import claims_script
+
+    if "site_libs/arena/reader.js" in page:   # Quarto reruns post-render on pages it kept
+        return page
+    off = "../" * href.count("/")
+    page = page.replace("</head>", f'<link rel="stylesheet" href="{off}site_libs/arena/reader.css">\n</head>', 1)
+    tail = claims_script(page, claims, href, reconciliation_href, lang)
+    tail += f'\n<script src="{off}site_libs/arena/reader.js"></script>\n'
+    return page.replace("</body>", tail + "</body>", 1)
 
 
 # Quarto numbers a book's floats per chapter file when `crossref.chapters` is false (each
@@ -111,16 +131,21 @@ def appendix_references(html: str, refs: dict, apx_word: str) -> str:
     return _SEC_XREF.sub(sub, html)
 
 
-def write_products(root: Path, out_dir: Path, lang: str, proj: config.Project) -> dict:
-    """Downloads, figure files and citation files, numbered as the book numbers them."""
-    from arena.build import book_index, write_cite_files, write_downloads, write_figure_files
+def write_products(root: Path, out_dir: Path, lang: str, proj: config.Project) -> tuple[dict, dict]:
+    """Downloads, figure files and citation files, numbered as the book numbers them; returns the
+    book's index and the provenance of every number (for the pages' popovers)."""
+    from arena.build import book_index, downloads, write_cite_files, write_figure_files
+    from arena.render import claims as claims_mod
     from arena.publication import Publication
     from arena.render import qmd
 
     chapters = proj.chapters()
     docs = [qmd.parse((root / ch.path).read_text(encoding="utf-8"), ch.path, lang) for ch in chapters]
     _pages, refs = book_index(proj, chapters, docs)
-    write_downloads(root, out_dir, lang, refs)
+    numbers_art, populations, files = downloads(root, lang, refs)
+    (out_dir / "downloads").mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (out_dir / "downloads" / name).write_text(text, encoding="utf-8")
     staged = root / ".arena-cache" / "quarto" / lang / "figures"
     for f in sorted(staged.glob("*.json")):
         write_figure_files(json.loads(f.read_text(encoding="utf-8")), out_dir / "downloads" / "figures")
@@ -130,7 +155,7 @@ def write_products(root: Path, out_dir: Path, lang: str, proj: config.Project) -
                                           int((settings.get("edition") or {}).get("number", 1)),
                                           f"{proj.output_file}.pdf")
     write_cite_files(out_dir, lang, publication)
-    return refs
+    return refs, claims_mod.details(numbers_art, lang, populations, refs)
 
 
 if __name__ == "__main__":

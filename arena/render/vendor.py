@@ -19,7 +19,7 @@ from arena.render.search import index_language as search_index   # noqa: F401 (b
 
 TEMPLATES = Path(__file__).parent / "templates"
 BUNDLE_REL = Path("site_libs/vega/vega-bundle.js")
-STYLE_REL = Path("site_libs/arena/style.css")
+ASSETS_REL = Path("site_libs/arena")
 
 
 _LOCK = threading.Lock()
@@ -49,9 +49,16 @@ def vega_bundle(cache_dir: Path) -> Path:
     return path
 
 
-def install_assets(site_lang_dir: Path, cache_dir: Path, vega: bool = True) -> None:
-    (site_lang_dir / STYLE_REL).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(TEMPLATES / "style.css", site_lang_dir / STYLE_REL)
+# The reader's tools (panels, popovers, previews, the language switch) serve both render paths;
+# the layout stylesheet only this renderer's template.
+READER_ASSETS = ("reader.css", "reader.js")
+
+
+def install_assets(site_lang_dir: Path, cache_dir: Path, vega: bool = True, layout: bool = True) -> None:
+    folder = site_lang_dir / ASSETS_REL
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in READER_ASSETS + (("style.css",) if layout else ()):
+        shutil.copyfile(TEMPLATES / name, folder / name)
     if vega:
         (site_lang_dir / BUNDLE_REL).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(vega_bundle(cache_dir), site_lang_dir / BUNDLE_REL)
