@@ -1,7 +1,7 @@
 """Build benchmark: cold build, no-op rebuild and one-chapter edit (median of N runs), peak memory,
 and the same for `quarto render` when Quarto is installed.
 
-    python bench/build_bench.py [--runs 3] [--jobs 1,2] [--baseline PATH]
+    python bench/build_bench.py [--runs 3] [--jobs 1,2] [--baseline PATH] [--quarto-runs N]
 
 `--baseline PATH` benchmarks another checkout of the project too (e.g. a `git worktree` of an
 earlier commit), run for run beside this one, and prints the ratios: the same machine, the same
@@ -138,6 +138,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--jobs", default="2", help="ARENA_BUILD_JOBS values to compare, e.g. 2,1 (2 = languages in parallel)")
     ap.add_argument("--baseline", type=Path, help="another checkout to benchmark run for run beside this one")
+    ap.add_argument("--quarto-runs", type=int, help="runs of `quarto render` (default: --runs; each run renders "
+                    "both profiles four times, ~15 minutes on 2 cores)")
     args = ap.parse_args()
     runs = max(3, args.runs)
     print(f"arena build benchmark: {runs} runs each, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
@@ -156,7 +158,7 @@ def main() -> int:
                 results[f"embedded (jobs={jobs})"] = bench_arena(base, runs, jobs.strip())
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if shutil.which("quarto"):
-            results["quarto render"] = bench_quarto(base, runs)
+            results["quarto render"] = bench_quarto(base, args.quarto_runs or runs)
     print(f"\n{'renderer':<22}" + "".join(f"{LABELS[k]:>12}" for k in STEPS)
           + "   (median seconds, both languages, HTML + PDF)")
     for name, res in results.items():

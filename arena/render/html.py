@@ -56,7 +56,8 @@ def convert(jobs: list[PandocJob], workdir: Path, cache_dir: Path | None = None)
     if todo:
         workdir.mkdir(parents=True, exist_ok=True)
         page_template = (TEMPLATES / "pandoc-page.html").read_text(encoding="utf-8")
-        payload = {"page_template": page_template, "abbreviations": default_abbreviations(),
+        payload = {"page_template": page_template,
+                   "abbreviations": default_abbreviations(cache_dir.parent if cache_dir is not None else None),
                    "jobs": [{"what": jobs[i].what, "markdown": jobs[i].markdown, "to": jobs[i].to,
                              "xref": jobs[i].xref} for i in todo]}
         jobs_file = workdir / "pandoc-jobs.json"
@@ -113,11 +114,19 @@ def _job_key(job: PandocJob) -> str:
 
 
 @lru_cache(maxsize=1)
-def default_abbreviations() -> list[str]:
+def default_abbreviations(cache_dir: Path | None = None) -> list[str]:
     """Pandoc's abbreviation list ("fig.", "e.g." …: a non-breaking space follows them). The
-    command line reads it by default; a Lua `pandoc.read` does not, so it is passed along."""
-    out = subprocess.run([pandoc_path(), "--print-default-data-file", "abbreviations"],
-                         capture_output=True, check=True).stdout.decode("utf-8")
+    command line reads it by default; a Lua `pandoc.read` does not, so it is passed along. Kept
+    in `cache_dir` by Pandoc's version: asking Pandoc costs a process start on every prose edit."""
+    kept = cache_dir / f"abbreviations-{_converter_hash()[:16]}.txt" if cache_dir is not None else None
+    if kept is not None and kept.exists():
+        out = kept.read_text(encoding="utf-8")
+    else:
+        out = subprocess.run([pandoc_path(), "--print-default-data-file", "abbreviations"],
+                             capture_output=True, check=True).stdout.decode("utf-8")
+        if kept is not None:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_text(out, encoding="utf-8")
     return [line.strip() for line in out.splitlines() if line.strip()]
 
 
@@ -154,8 +163,10 @@ def offset_of(href: str) -> str:
     return "../" * depth
 
 
+@lru_cache(maxsize=4096)
 def rel(from_href: str, to_href: str) -> str:
-    """Relative link between two pages of the same language root."""
+    """Relative link between two pages of the same language root (asked for every reference of
+    every page: cached)."""
     start = posixpath.dirname(from_href) or "."
     return posixpath.relpath(to_href, start)
 

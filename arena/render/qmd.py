@@ -13,6 +13,14 @@ from typing import Any
 
 import yaml
 
+# The C parser when PyYAML has it (a build parses every chapter's front matter and cell options).
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _load_yaml(text: str):
+    return yaml.load(text, Loader=_SafeLoader)
+
+
 CELL_OPEN = re.compile(r"^(?P<fence>`{3,})\s*\{(?P<engine>[A-Za-z0-9_-]+)(?P<rest>[^}]*)\}\s*$")
 PLAIN_FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})")
 DIV_OPEN = re.compile(r"^(?P<colons>:{3,})\s*\{(?P<attrs>.*)\}\s*$")
@@ -140,7 +148,7 @@ def parse(text: str, path: str, profile: str) -> Document:
         for i in range(1, len(raw)):
             if raw[i].strip() in ("---", "..."):
                 try:
-                    meta = yaml.safe_load("\n".join(raw[1:i])) or {}
+                    meta = _load_yaml("\n".join(raw[1:i])) or {}
                 except yaml.YAMLError as exc:
                     raise QmdError(path, 1, f"bad YAML front matter: {exc}") from None
                 start = i + 1
@@ -188,7 +196,7 @@ def parse(text: str, path: str, profile: str) -> Document:
             flush()
             opt_lines = [l[3:] if l.startswith("#| ") else l[2:] for l in body if l.startswith("#|")]
             try:
-                options = yaml.safe_load("\n".join(opt_lines)) or {} if opt_lines else {}
+                options = _load_yaml("\n".join(opt_lines)) or {} if opt_lines else {}
             except yaml.YAMLError as exc:
                 raise QmdError(path, no, f"bad #| options: {exc}") from None
             if not isinstance(options, dict):
