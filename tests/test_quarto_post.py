@@ -100,3 +100,23 @@ def test_references_to_appendices_read_as_the_embedded_site_writes_them():
     html = quarto_post.appendix_references(chapter_page + front_page + chapter_link, refs, "Bilag")
     assert html.count(f"<span>Bilag {letter}</span></a>") == 2, html
     assert chapter_link in html     # a reference to a chapter keeps its word and number
+
+
+def test_the_home_page_is_named_in_the_page_language():
+    """Quarto names index.qmd after its source's first heading (the Danish block's), on the
+    English site too; post-render names it as the English home page's own heading."""
+    from arena.render import qmd, quarto_post
+
+    text = (REPO / "index.qmd").read_text(encoding="utf-8")
+    danish, english = qmd.parse(text, "index.qmd", "da").title, qmd.parse(text, "index.qmd", "en").title
+    assert danish != english
+    assert quarto_post._source_title(REPO / "index.qmd") == danish
+    # Quarto's markup (1.10.18) around the home page's name: sidebar, breadcrumb, previous link.
+    page = ('<a href="../../index.html" class="sidebar-item-text sidebar-link">\n <span class="menu-text">{t}</span></a>'
+            '<li class="breadcrumb-item"><a href="./index.html">{t}</a></li>'
+            '<a href="../../index.html" class="pagination-link" aria-label="{t}">'
+            '<i class="bi bi-arrow-left-short"></i> <span class="nav-page-text">{t}</span></a>'
+            '<p>{t} is a word in the text.</p>')
+    fixed = quarto_post.home_title(page.format(t=danish), danish, english)
+    assert fixed == page.format(t=english).replace(f"<p>{english} is", f"<p>{danish} is")
+    assert quarto_post.home_title(page.format(t=danish), danish, danish) == page.format(t=danish)

@@ -20,6 +20,7 @@ Search is Quarto's own (`book.search`), which works offline like the embedded si
 """
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -66,17 +67,43 @@ def main() -> int:
                   f'style="position:fixed;top:.5rem;right:1rem;z-index:2000">{name}</a>')
         text = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + switch, text, count=1)
         page.write_text(text, encoding="utf-8")
-    refs, claims = write_products(root, out_dir, profile, proj)
+    refs, claims, home = write_products(root, out_dir, profile, proj)
     reconciliation = refs.get("sec-bilag-afstemning", {}).get("page", "")
+    quarto_home = _source_title(root / "index.qmd")
     for href in mine:
         page = out_dir / href
         if page.exists():
             text = page.read_text(encoding="utf-8")
             fixed = appendix_references(renumber(text, refs), refs, proj.words["apx"])
             fixed = reader_tools(fixed, href, claims, reconciliation, profile)
+            fixed = home_title(fixed, quarto_home, home)
             if fixed != text:
                 page.write_text(fixed, encoding="utf-8")
+    search = out_dir / "search.json"
+    if search.exists() and quarto_home and quarto_home != home:
+        entries = json.loads(search.read_text(encoding="utf-8"))
+        for entry in entries:
+            entry["crumbs"] = [home if c == quarto_home else c for c in entry.get("crumbs") or []]
+        search.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
     return 0
+
+
+# Quarto names the home page in the sidebar, the breadcrumbs, the previous/next links and the
+# search results by the first heading of index.qmd's source, whichever profile it belongs to: the
+# English site said "Forord". The home page's heading in this profile is its name.
+def _source_title(path: Path) -> str:
+    m = re.search(r"^# (.+?)(?:\s+\{[^}]*\})?\s*$", path.read_text(encoding="utf-8"), re.M) if path.exists() else None
+    return m.group(1) if m else ""
+
+
+def home_title(page: str, quarto_title: str, title: str) -> str:
+    if not quarto_title or quarto_title == title:
+        return page
+    q, t = html.escape(quarto_title, quote=True), html.escape(title, quote=True)
+    for pattern in (r'(<span class="menu-text">){}(</span>)', r'(<span class="nav-page-text">){}(</span>)',
+                    r'(aria-label="){}(")', r'(<li class="breadcrumb-item"><a href="[^"]*index\.html">){}(</a>)'):
+        page = re.sub(pattern.format(re.escape(q)), lambda m: m.group(1) + t + m.group(2), page)
+    return page
 
 
 def reader_tools(page: str, href: str, claims: dict, reconciliation_href: str, lang: str) -> str:
@@ -131,9 +158,10 @@ def appendix_references(html: str, refs: dict, apx_word: str) -> str:
     return _SEC_XREF.sub(sub, html)
 
 
-def write_products(root: Path, out_dir: Path, lang: str, proj: config.Project) -> tuple[dict, dict]:
+def write_products(root: Path, out_dir: Path, lang: str, proj: config.Project) -> tuple[dict, dict, str]:
     """Downloads, figure files and citation files, numbered as the book numbers them; returns the
-    book's index and the provenance of every number (for the pages' popovers)."""
+    book's index, the provenance of every number (for the pages' popovers) and the home page's
+    title in this profile."""
     from arena.build import book_index, downloads, write_cite_files, write_figure_files
     from arena.render import claims as claims_mod
     from arena.publication import Publication
@@ -155,7 +183,8 @@ def write_products(root: Path, out_dir: Path, lang: str, proj: config.Project) -
                                           int((settings.get("edition") or {}).get("number", 1)),
                                           f"{proj.output_file}.pdf")
     write_cite_files(out_dir, lang, publication)
-    return refs, claims_mod.details(numbers_art, lang, populations, refs)
+    home = next((p.title for p in _pages if p.href == "index.html"), "")
+    return refs, claims_mod.details(numbers_art, lang, populations, refs), home
 
 
 if __name__ == "__main__":
