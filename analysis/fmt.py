@@ -119,6 +119,7 @@ def verbal_fraction(percent: float, denominator: int, lang: str) -> str:
     return words.get(lang, "verbal_fraction", k=word(k), n=word(denominator))
 
 
+@lru_cache(maxsize=64)   # every page's footer asks for the edition's date
 def date(iso: str, lang: str) -> str:
     """An ISO date written out: '6. december 2026' / '6 December 2026'."""
     import datetime as _dt
