@@ -223,6 +223,8 @@ def test_every_internal_link_and_anchor_resolves(built_project: Path, server: st
                 continue
             url = urlparse(href)
             target = unquote(url.path.lstrip("/")) or "index.html"
+            if (site / target).is_dir():   # a folder link ("/da/") is served as its index.html
+                target = str(Path(target, "index.html"))
             if not (site / target).is_file():
                 broken.append((rel, href))
             elif url.fragment and target in ids and unquote(url.fragment) not in ids[target]:
