@@ -239,7 +239,9 @@ def test_every_internal_link_and_anchor_resolves(built_project: Path, server: st
                 continue
             url = urlparse(href)
             target = unquote(url.path.lstrip("/")) or "index.html"
-            if (site / target).is_dir():   # a folder link ("/da/") is served as its index.html
+            # a folder link is served as its index.html (over http Quarto's quarto-nav.js
+            # rewrites every ".../index.html" link to ".../")
+            if (site / target).is_dir():
                 target = str(Path(target, "index.html"))
             if not (site / target).is_file():
                 broken.append((rel, href))
