@@ -5,9 +5,15 @@ browser with one context per width; what each visit measures is kept and checked
 below: axe-core finds no serious or critical violation; no console error; no request to another
 host; every internal link and anchor resolves; each chart is drawn by vega-embed and keeps the
 alternative text, in the page's language, as its accessible name; chart text on a phone is at
-least 10 px; a phone never scrolls sideways; the Vega bundle is deferred and only on chart
-pages. Then: search finds a phrase taken from a built page, in each language; the language
-switch keeps the section. Skipped when Chromium is missing, except in CI.
+least 10 px; a phone never scrolls sideways; the Vega bundle does not block the page and is only
+on chart pages. Then: search finds a phrase taken from a built page, in each language; the
+language switch keeps the section; the sidebar and "on this page" stay reachable. Skipped when
+Chromium is missing, except in CI.
+
+The same tests run on a site built by real Quarto (ARENA_TEST_BUILT=<project built with
+`--engine quarto`; the engine is read from the pages' generator meta): where a test checks a
+part of the embedded page template, it checks Quarto's own equivalent instead (its search over
+search.json, its sidebar and table of contents, the bundle inserted by quarto-header.html).
 """
 from __future__ import annotations
 
@@ -45,6 +51,15 @@ def server(built_project: Path):
 @pytest.fixture(scope="module")
 def browser():
     yield from chromium()
+
+
+@pytest.fixture(scope="module")
+def engine(built_project: Path) -> str:
+    """Which renderer built the site, as its pages say: "quarto" or "embedded"."""
+    page = (built_project / "_site" / "da" / "index.html").read_text(encoding="utf-8")
+    m = re.search(r'<meta name="generator" content="([^"]*)"', page)
+    assert m, "da/index.html names no generator"
+    return "quarto" if m.group(1).startswith("quarto-") else "embedded"
 
 
 def _pages(site: Path) -> list[str]:
@@ -97,7 +112,8 @@ MEASURE = """() => {
     scroll_width: document.documentElement.scrollWidth, inner_width: window.innerWidth,
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
-    bundle: [...document.scripts].filter(s => (s.src || '').includes('vega-bundle')).map(s => s.defer),
+    bundle: [...document.scripts].filter(s => (s.src || '').includes('vega-bundle'))
+      .map(s => s.defer ? 'defer' : s.async ? 'async' : 'blocking'),
   };
 }"""
 
@@ -223,6 +239,10 @@ def test_every_internal_link_and_anchor_resolves(built_project: Path, server: st
                 continue
             url = urlparse(href)
             target = unquote(url.path.lstrip("/")) or "index.html"
+            # a folder link is served as its index.html (over http Quarto's quarto-nav.js
+            # rewrites every ".../index.html" link to ".../")
+            if (site / target).is_dir():
+                target = str(Path(target, "index.html"))
             if not (site / target).is_file():
                 broken.append((rel, href))
             elif url.fragment and target in ids and unquote(url.fragment) not in ids[target]:
@@ -246,10 +266,13 @@ def test_section_ids_are_shared_by_both_languages(built_project: Path, visits: d
         assert ids_d == ids_e, (d, e, ids_d ^ ids_e)
 
 
-def test_vega_bundle_deferred_and_only_on_chart_pages(visits: dict) -> None:
+def test_vega_bundle_deferred_and_only_on_chart_pages(visits: dict, engine: str) -> None:
+    # the embedded page has <script defer>; Quarto's pages insert it from a script
+    # (quarto-header.html), which loads it async: neither blocks the page
+    loaded = "defer" if engine == "embedded" else "async"
     for (width, rel), r in visits.items():
         if r["charts"]:
-            assert r["bundle"] == [True], rel
+            assert r["bundle"] == [loaded], rel
         else:
             assert r["bundle"] == [], rel
 
@@ -262,7 +285,19 @@ def _phrase(page, lang: str) -> str:
     return " ".join(words[2:5])
 
 
-def test_search_finds_a_phrase_from_the_page_in_its_language(server: str, browser) -> None:
+# The search box, its result links and its count line: the embedded template's (Pagefind) and
+# Quarto's (book.search: Fuse over the language's own search.json, in the sidebar).
+SEARCH = {
+    "embedded": {"input": "#search-input", "links": ".search-list a", "status": ".search-status",
+                 "da": r"\d+ (resultat|resultater)$", "en": r"\d+ results?$"},
+    "quarto": {"input": "#quarto-search .aa-Input", "links": "#quarto-search-results a.search-result-link",
+               "status": "#quarto-search-results .search-result-header",
+               "da": r"\d+ Matchende dokumenter$", "en": r"\d+ matching documents$"},
+}
+
+
+def test_search_finds_a_phrase_from_the_page_in_its_language(server: str, browser, engine: str) -> None:
+    ui = SEARCH[engine]
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     tab = Tab(context)
     try:
@@ -270,13 +305,13 @@ def test_search_finds_a_phrase_from_the_page_in_its_language(server: str, browse
                           ("en", "en/chapters/en/04-political-leadership.html")):
             tab.goto(f"{server}/{rel}")
             phrase = _phrase(tab.page, lang)
-            tab.page.fill("#search-input", phrase)
-            tab.page.wait_for_selector(".search-list a", timeout=10_000)
-            hrefs = [urlparse(a.get_attribute("href")).path for a in tab.page.locator(".search-list a").all()]
+            tab.page.fill(ui["input"], phrase)
+            tab.page.wait_for_selector(ui["links"], timeout=10_000)
+            hrefs = [urlparse(h).path for h in tab.page.locator(ui["links"]).evaluate_all("as => as.map(a => a.href)")]
             assert f"/{rel}" in hrefs, (phrase, hrefs)
             assert all(h.startswith(f"/{lang}/") for h in hrefs), hrefs
-            status = tab.page.locator(".search-status").inner_text()
-            assert re.match(r"\d+ (resultat|resultater)$" if lang == "da" else r"\d+ results?$", status), status
+            status = tab.page.locator(ui["status"]).inner_text()
+            assert re.match(ui[lang], status), status
             assert tab.errors == [] and tab.foreign == []
     finally:
         context.close()
@@ -323,18 +358,23 @@ def test_language_switch_keeps_the_section(server: str, browser) -> None:
         context.close()
 
 
-def test_sidebar_and_page_contents_stay_reachable_on_long_pages(server: str, browser) -> None:
+# The book's sidebar and "on this page" (with its links): the embedded template's and Quarto's.
+NAVIGATION = {"embedded": (".sidebar", ".page-toc", ".page-toc a"),
+              "quarto": ("#quarto-sidebar", "#quarto-margin-sidebar", "#TOC a")}
+
+
+def test_sidebar_and_page_contents_stay_reachable_on_long_pages(server: str, browser, engine: str) -> None:
+    sidebar, contents, contents_links = NAVIGATION[engine]
     context = browser.new_context(viewport={"width": 1366, "height": 500})
     tab = Tab(context)
     page = tab.page
     try:
         tab.goto(f"{server}/da/chapters/da/04-politisk-ledelse.html")
         page.evaluate("window.scrollTo(0, document.body.scrollHeight / 2)")
-        for sel in (".sidebar", ".page-toc"):
+        for sel in (sidebar, contents):
             box = page.locator(sel).bounding_box()
             assert 0 <= box["y"] < 100 and box["y"] + box["height"] <= 501, (sel, box)   # in view, within the window
-        toc = page.locator(".page-toc")
-        last = toc.locator("a").last
+        last = page.locator(contents_links).last
         last.scroll_into_view_if_needed()
         assert last.is_visible()
         assert page.evaluate("window.scrollY") > 1000     # the page itself did not jump back
