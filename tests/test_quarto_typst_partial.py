@@ -1,0 +1,69 @@
+"""The project's typst-show.typ partial (arena/render/templates/quarto-typst/) numbers a Quarto
+Typst book as the embedded PDF does, without Quarto: the partial filled by Pandoc as Quarto's
+template would fill it, followed by a stored body shaped like Quarto 1.10's single-file book
+(tests/fixtures/quarto-typst/book-body.typ: Quarto's per-chapter counter reset, orange-book.lua's
+appendix lines), compiled with the `typst` package and read back with pdftotext."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from arena.render import parity
+from arena.render.html import pandoc_path
+
+ROOT = Path(__file__).resolve().parents[1]
+PARTIAL = ROOT / "arena" / "render" / "templates" / "quarto-typst" / "typst-show.typ"
+BODY = ROOT / "tests" / "fixtures" / "quarto-typst" / "book-body.typ"
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler) is not installed")
+
+META = """\
+title: Bogen
+subtitle: Undertitel
+lang: da
+mainfont: Libertinus Serif
+fontsize: 10.5pt
+date: 6. december 2026
+quarto:
+  language:
+    crossref-ch-prefix: Kapitel
+    crossref-apx-prefix: Bilag
+"""
+
+
+def render(tmp_path: Path) -> str:
+    import typst
+
+    (tmp_path / "typst-show.typ").write_bytes(PARTIAL.read_bytes())
+    (tmp_path / "template.typ").write_text("$typst-show.typ()$\n", encoding="utf-8")
+    (tmp_path / "meta.yaml").write_text(META, encoding="utf-8")
+    head = subprocess.run([pandoc_path(), "--from", "markdown", "--to", "typst", "--template",
+                           str(tmp_path / "template.typ"), "--metadata-file", str(tmp_path / "meta.yaml")],
+                          input="", capture_output=True, text=True, check=True).stdout
+    main = tmp_path / "book.typ"
+    main.write_text(head + "\n" + BODY.read_text(encoding="utf-8"), encoding="utf-8")
+    pdf = tmp_path / "book.pdf"
+    pdf.write_bytes(typst.compile(str(main), root=str(tmp_path), ignore_system_fonts=True, format="pdf"))
+    return parity.pdf_text(pdf)
+
+
+def test_floats_through_the_book_chapters_only_appendices_lettered(tmp_path):
+    text = render(tmp_path)
+    assert parity.pdf_numbers(text) == [
+        "Bilag A", "Bilag B",                                # contents: appendices carry their word
+        "Kapitel 1", "Bilag B",                              # references from the preface
+        "Kapitel 1", "Infografik 1", "Figur 1",              # chapter 1: heading, references
+        "Figur 1", "Infografik 1",                           # its captions
+        "Kapitel 2", "Figur 2", "Tabel 1",                   # chapter 2: Quarto reset the counters here
+        "Figur 2", "Tabel 1",
+        "Bilag A", "Figur 3",                                # appendix A refers forward
+        "Bilag B", "Figur 3",                                # appendix B, its figure through the book
+    ], text
+    # number-depth: 1 — sections carry no number ("1.1"), in the contents or the text
+    assert "Et afsnit" in text and not re.search(r"\d\.\d\s*Et afsnit", text), text
+    # one page for the title, then the contents, then a page per chapter (no blank pages)
+    assert text.count("\f") == 8, text
