@@ -67,3 +67,17 @@ def test_floats_through_the_book_chapters_only_appendices_lettered(tmp_path):
     assert "Et afsnit" in text and not re.search(r"\d\.\d\s*Et afsnit", text), text
     # one page for the title, then the contents, then a page per chapter (no blank pages)
     assert text.count("\f") == 8, text
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_footnote_names_unique_in_the_joined_book(lang):
+    """Quarto joins a language's chapters into one document for the PDF: a footnote name used in
+    two chapters ([^kilde]) gives both the text of one of them."""
+    from arena.render import config
+
+    seen: dict[str, str] = {}
+    for ch in config.load(ROOT, lang).chapters():
+        for name in re.findall(r"^\[\^([^\]]+)\]:", (ROOT / ch.path).read_text(encoding="utf-8"), re.M):
+            assert name not in seen, f"{ch.path}: footnote [^{name}] is also defined in {seen[name]}"
+            seen[name] = ch.path
+    assert seen
