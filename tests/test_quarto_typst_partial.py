@@ -81,3 +81,62 @@ def test_footnote_names_unique_in_the_joined_book(lang):
             assert name not in seen, f"{ch.path}: footnote [^{name}] is also defined in {seen[name]}"
             seen[name] = ch.path
     assert seen
+
+
+# A joined book as Quarto writes it for the English profile before Pandoc: index.qmd's title taken
+# from its first heading (the Danish one), then the English block with its own heading.
+JOINED = """\
+<!-- quarto-file-metadata: aW5kZXg= -->
+
+# Forord {#forord .unnumbered}
+
+::: {.content-visible when-profile="en"}
+# Preface {#preface .unnumbered}
+
+How do local politicians lead innovation?
+:::
+
+<!-- quarto-file-metadata: MDE= -->
+
+# About this edition {#sec-about}
+
+::: {.cell}
+:::
+
+Text.
+
+::: {.quarto-book-part}
+# Appendices {.unnumbered}
+:::
+
+# Codebook {#sec-codebook}
+
+Text.
+"""
+
+
+def headings_after_filter(markdown: str) -> list[str]:
+    import json
+
+    lua = ROOT / "arena" / "render" / "templates" / "quarto-typst" / "index-title.lua"
+    out = subprocess.run([pandoc_path(), "--from", "markdown", "--to", "json", "--lua-filter", str(lua)],
+                         input=markdown, capture_output=True, text=True, check=True).stdout
+    found = []
+
+    def walk(blocks):
+        for b in blocks:
+            if b["t"] == "Header":
+                found.append(f'{b["c"][0]} {b["c"][1][0]}')
+            elif b["t"] == "Div":
+                walk(b["c"][1])
+    walk(json.loads(out)["blocks"])
+    return found
+
+
+def test_index_title_of_the_other_language_is_dropped():
+    assert headings_after_filter(JOINED) == ["1 preface", "1 sec-about", "1 appendices", "1 sec-codebook"]
+
+
+def test_a_chapter_title_with_its_text_is_kept():
+    danish = JOINED.replace("::: {.content-visible when-profile=\"en\"}\n# Preface {#preface .unnumbered}\n", "::: {}\n")
+    assert headings_after_filter(danish) == ["1 forord", "1 sec-about", "1 appendices", "1 sec-codebook"]
