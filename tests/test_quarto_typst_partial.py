@@ -27,7 +27,6 @@ subtitle: Undertitel
 lang: da
 mainfont: Libertinus Serif
 fontsize: 10.5pt
-date: 6. december 2026
 quarto:
   language:
     crossref-ch-prefix: Kapitel
@@ -35,12 +34,27 @@ quarto:
 """
 
 
+def publication(lang: str):
+    from arena.publication import Publication
+    from arena.render import config
+
+    merged = config.load(ROOT, lang).config
+    settings = merged["arena"]
+    return Publication.from_config(lang, merged["book"], settings, int(settings["edition"]["number"])), settings
+
+
 def render(tmp_path: Path) -> str:
     import typst
+    import yaml
 
+    pub, settings = publication("da")
     (tmp_path / "typst-show.typ").write_bytes(PARTIAL.read_bytes())
     (tmp_path / "template.typ").write_text("$typst-show.typ()$\n", encoding="utf-8")
-    (tmp_path / "meta.yaml").write_text(META, encoding="utf-8")
+    # Quarto gives the template the project's `arena:` settings and the date as `date-format` says
+    meta = yaml.safe_load(META) | {"arena": settings, "date": pub.long_date}
+    (tmp_path / "meta.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "analysis").mkdir()
+    shutil.copy(ROOT / "analysis" / "words.yaml", tmp_path / "analysis" / "words.yaml")
     head = subprocess.run([pandoc_path(), "--from", "markdown", "--to", "typst", "--template",
                            str(tmp_path / "template.typ"), "--metadata-file", str(tmp_path / "meta.yaml")],
                           input="", capture_output=True, text=True, check=True).stdout
@@ -67,6 +81,15 @@ def test_floats_through_the_book_chapters_only_appendices_lettered(tmp_path):
     assert "Et afsnit" in text and not re.search(r"\d\.\d\s*Et afsnit", text), text
     # one page for the title, then the contents, then a page per chapter (no blank pages)
     assert text.count("\f") == 8, text
+
+
+def test_title_page_worded_as_the_embedded_one(tmp_path):
+    pub, _ = publication("da")
+    page = render(tmp_path).split("\f")[0]
+    # one line (the date "6. december" must not start a numbered list in Typst's markup)
+    assert pub.edition_line in page.splitlines(), page
+    for line in (pub.credit_line, pub.licence_line):   # these wrap
+        assert " ".join(line.split()) in " ".join(page.split()), page
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
