@@ -6,6 +6,9 @@ Pages are paired by path under `<site>/<lang>/`. For each pair, what the reader 
 not the markup: the text of the main content, the `data-claim` values of the numbers, the
 figure/table/infographic anchors and the numbers printed with them ("Figur 12"), the headings
 and the internal links. Theme, navigation and scripts may differ and are not looked at.
+Each language's PDF is compared by the numbers it prints with a word: "Figur 15", "Tabel 2",
+"Infografik 1", "Kapitel 4", "Bilag B" (and the English words), in reading order, so that
+"Figur 8.1" against "Figur 15" or a numbered section shows (`pdf_numbers`).
 tests/test_quarto_parity.py runs it when `quarto` is on PATH.
 """
 from __future__ import annotations
@@ -14,6 +17,8 @@ import argparse
 import difflib
 import posixpath
 import re
+import shutil
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -32,6 +37,13 @@ CHROME = {"page-nav", "quarto-title-meta", "anchorjs-link", "quarto-page-breadcr
 # On the home page Quarto puts the book's title block in <main>; the embedded site has it in
 # its top bar.
 HOME_CHROME = CHROME | {"quarto-title-block"}
+# A float, chapter or appendix number as a PDF prints it, with all its words ("Kapitel Bilag B"
+# is not "Bilag B") and "8.1" in full, so that a number by chapter shows as a difference.
+_WORD = r"(?:Figur|Figure|Tabel|Table|Infografik|Infographic|Kapitel|Chapter|Bilag|Appendix)"
+PDF_NUMBER = re.compile(rf"\b({_WORD}(?:[ \u00a0]+{_WORD})*)[ \u00a0]+(\d+(?:\.\d+)*|[A-Z](?:\.\d+)*)\b"
+                        # a numbered section ("8.3 Brede flertal …") at the start of a line: the
+                        # book numbers chapters only (number-depth: 1)
+                        r"|^(\d+(?:\.\d+)+)(?=[ \u00a0]+[A-ZÆØÅ])", re.M)
 CAPTION_ID = re.compile(r"-caption-[0-9a-f-]{36}$")   # Quarto's ids of float captions
 
 
@@ -200,7 +212,47 @@ def downloads(embedded: Path, quarto: Path, langs=LANGS) -> list[str]:
     return problems
 
 
-def report(pairs: list[Pair], unpaired: list[str]) -> str:
+def pdf_text(pdf: Path) -> str:
+    """The PDF's text in reading order (poppler's pdftotext); pages end with a form feed."""
+    if shutil.which("pdftotext") is None:
+        raise RuntimeError("pdftotext (poppler-utils) is needed to compare the PDFs")
+    proc = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{pdf}: pdftotext failed: {proc.stderr.strip()[:300]}")
+    return proc.stdout
+
+
+def pdf_numbers(text: str) -> list[str]:
+    """Every "word number" of a float, chapter or appendix in the text, in order ("Figur 15"),
+    and every numbered section ("section 8.3")."""
+    return [f"section {m.group(3)}" if m.group(3) else re.sub(r"[ \u00a0]+", " ", f"{m.group(1)} {m.group(2)}")
+            for m in PDF_NUMBER.finditer(text)]
+
+
+@dataclass
+class PdfPair:
+    lang: str
+    pages: tuple[int, int]          # embedded, quarto
+    numbers: int                    # how many numbers the embedded PDF prints
+    problem: str = ""
+
+
+def compare_pdfs(embedded: Path, quarto: Path, langs=LANGS) -> list[PdfPair]:
+    """Each language's two PDFs: page counts, and the first difference in their numbers."""
+    out = []
+    for lang in langs:
+        found = [sorted((site / lang).glob("*.pdf")) for site in (embedded, quarto)]
+        if any(len(f) != 1 for f in found):
+            out.append(PdfPair(lang, (0, 0), 0, f"not one PDF in each {lang}/: {found}"))
+            continue
+        a_text, b_text = (pdf_text(f[0]) for f in found)
+        a, b = pdf_numbers(a_text), pdf_numbers(b_text)
+        problem = "" if a == b else f"numbers differ: {_first_diff(a, b)}"
+        out.append(PdfPair(lang, (a_text.count("\f"), b_text.count("\f")), len(a), problem))
+    return out
+
+
+def report(pairs: list[Pair], unpaired: list[str], pdfs: list[PdfPair] | None = None) -> str:
     checks = ("text", "headings", "anchors", "floats", "claims", "links")
     lines = ["| page | " + " | ".join(checks) + " |", "|---|" + "---|" * len(checks)]
     for p in pairs:
@@ -215,6 +267,10 @@ def report(pairs: list[Pair], unpaired: list[str]) -> str:
     details = [f"- {p.lang}/{p.href}, {c}: {p.problems[c]}" for p in pairs for c in checks if c in p.problems]
     if details:
         out += ["", "First difference of each check that differs:", ""] + details
+    if pdfs:
+        out += ["", "PDFs: the numbers printed with a word (\"Figur 15\", \"Bilag B\"), in order, and the pages.", "",
+                "| PDF | numbers | pages (embedded / Quarto) |", "|---|---|---|"]
+        out += [f"| {p.lang} | {p.problem or f'same ({p.numbers})'} | {p.pages[0]} / {p.pages[1]} |" for p in pdfs]
     return "\n".join(out) + "\n"
 
 
@@ -226,11 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     pairs, unpaired = compare(args.embedded, args.quarto)
     unpaired += downloads(args.embedded, args.quarto)
-    text = report(pairs, unpaired)
+    pdfs = compare_pdfs(args.embedded, args.quarto)
+    text = report(pairs, unpaired, pdfs)
     if args.report:
         args.report.write_text(text, encoding="utf-8")
     print(text)
-    return 0 if not unpaired and all(not p.problems for p in pairs) else 1
+    return 0 if not unpaired and all(not p.problems for p in pairs) and not any(p.problem for p in pdfs) else 1
 
 
 if __name__ == "__main__":
