@@ -397,11 +397,18 @@ def test_root_sends_reader_to_a_language(server: str, browser) -> None:
 
 
 def _caption(site: Path, page_path: str, href: str) -> str:
-    """The caption of the figure a link points to, read from the target page as built."""
-    target, _, fid = href.partition("#")
-    path = (site / page_path).parent / target if target else site / page_path
+    """The caption of the figure a link points to, read from the target page as built (the
+    embedded page's <figure id> or Quarto's <figcaption id="fig-…-caption-…">; Quarto's scripts
+    make every href absolute over http)."""
+    url = urlparse(href)
+    fid = unquote(url.fragment)
+    if url.scheme:
+        path = site / unquote(url.path).lstrip("/")
+    else:
+        path = (site / page_path).parent / url.path if url.path else site / page_path
     text = path.read_text(encoding="utf-8")
-    m = re.search(rf'<figure id="{re.escape(fid)}"[^>]*>.*?<figcaption>(.*?)</figcaption>', text, re.S)
+    m = (re.search(rf'<figure id="{re.escape(fid)}"[^>]*>.*?<figcaption>(.*?)</figcaption>', text, re.S)
+         or re.search(rf'<figcaption\b[^>]*\bid="{re.escape(fid)}-caption-[^"]*"[^>]*>(.*?)</figcaption>', text, re.S))
     assert m, f"{href}: no such figure"
     return " ".join(html.unescape(re.sub(r"<[^>]+>", "", m.group(1))).split())
 

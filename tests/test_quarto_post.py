@@ -71,6 +71,15 @@ def test_post_render_gives_quarto_output_what_the_embedded_site_has(tmp_path, mo
     on_page = set(re.findall(r'data-claim="([^"]+)"', before))
     assert on_page and set(json.loads(blob.group(1))["claims"]) == on_page
     assert re.search(r'<a class="arena-lang-switch"[^>]*data-arena-switch', page)
+    # The references' previews (Quarto's own hover is off): each referenced float's caption
+    # with the book's number, as the figure on the page prints it.
+    previews = re.search(r'<script type="application/json" id="arena-xref-previews">(.*?)</script>', page, re.S)
+    assert previews, "no preview data on the page"
+    previews = json.loads(previews.group(1))
+    referenced = set(re.findall(r'#((?:fig|tbl|inf)-[\w-]+)" class="quarto-xref"', page))
+    assert referenced and set(previews) == referenced
+    for fid, text in previews.items():
+        assert re.fullmatch(rf"Figur {int(fid.split('-')[1])}: \S.*", text), (fid, text)
     # Run twice (Quarto reruns it on every render): nothing is added twice.
     assert quarto_post.main() == 0
     assert (out / PAGE).read_text(encoding="utf-8") == page

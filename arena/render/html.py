@@ -215,7 +215,7 @@ def float_captions(bodies: list[str]) -> dict[str, str]:
     return out
 
 
-def _previews_json(body: str, captions: dict[str, str]) -> str:
+def previews_script(body: str, captions: dict[str, str]) -> str:
     """The captions of the floats this page cross-references, for their hover previews (on the
     page itself: no request)."""
     import json
@@ -283,7 +283,7 @@ def page_html(*, lang: str, other_lang: str, words: dict, other_words: dict, boo
         if publication else "",
         "publication": publication.footer_html(off) if publication else "",
         "claims": claims_script(body, claims or {}, page.href, reconciliation_href, lang),
-        "xref_previews": _previews_json(body, captions or {}),
+        "xref_previews": previews_script(body, captions or {}),
     }
     for k, v in words.items():
         values[f"w_{k}"] = html.escape(v)

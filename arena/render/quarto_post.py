@@ -63,22 +63,20 @@ def main() -> int:
         if 'class="arena-lang-switch"' in text:
             continue
         text = text.replace("</head>", f'<link rel="alternate" hreflang="{other}" href="{link}">\n</head>', 1)
-        switch = (f'<a class="arena-lang-switch" href="{link}" hreflang="{other}" lang="{other}" data-arena-switch '
-                  f'style="position:fixed;top:.5rem;right:1rem;z-index:2000">{name}</a>')
+        switch = (f'<a class="arena-lang-switch" href="{link}" hreflang="{other}" lang="{other}" '
+                  f'data-arena-switch>{name}</a>')   # placed by quarto-header.html
         text = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + switch, text, count=1)
         page.write_text(text, encoding="utf-8")
     refs, claims, home = write_products(root, out_dir, profile, proj)
     reconciliation = refs.get("sec-bilag-afstemning", {}).get("page", "")
     quarto_home = _source_title(root / "index.qmd")
-    for href in mine:
-        page = out_dir / href
-        if page.exists():
-            text = page.read_text(encoding="utf-8")
-            fixed = appendix_references(renumber(text, refs), refs, proj.words["apx"])
-            fixed = reader_tools(fixed, href, claims, reconciliation, profile)
-            fixed = home_title(fixed, quarto_home, home)
-            if fixed != text:
-                page.write_text(fixed, encoding="utf-8")
+    texts = {href: (out_dir / href).read_text(encoding="utf-8") for href in mine if (out_dir / href).exists()}
+    fixed = {href: appendix_references(renumber(text, refs), refs, proj.words["apx"]) for href, text in texts.items()}
+    captions = quarto_captions(fixed.values())   # the book's numbers, for the references' previews
+    for href, text in fixed.items():
+        text = home_title(reader_tools(text, href, claims, reconciliation, profile, captions), quarto_home, home)
+        if text != texts[href]:
+            (out_dir / href).write_text(text, encoding="utf-8")
     search = out_dir / "search.json"
     if search.exists() and quarto_home and quarto_home != home:
         entries = json.loads(search.read_text(encoding="utf-8"))
@@ -106,17 +104,33 @@ def home_title(page: str, quarto_title: str, title: str) -> str:
     return page
 
 
-def reader_tools(page: str, href: str, claims: dict, reconciliation_href: str, lang: str) -> str:
+# A float's caption as Quarto writes it: <figcaption … id="fig-04-caption-<uuid>">Figur&nbsp;4: …
+_QUARTO_CAPTION = re.compile(r'<figcaption\b[^>]*\bid="([a-z]+-[\w-]+?)-caption-[0-9a-f-]+"[^>]*>(.*?)</figcaption>', re.S)
+
+
+def quarto_captions(pages) -> dict[str, str]:
+    """Every numbered float's caption as plain text ("Figur 4: …"), by id, from Quarto's pages
+    (after `renumber`): what a reference's preview shows, as `html.float_captions` on the embedded site."""
+    out = {}
+    for page in pages:
+        for fid, cap in _QUARTO_CAPTION.findall(page):
+            out[fid] = " ".join(html.unescape(re.sub(r"<[^>]+>", "", cap)).split())
+    return out
+
+
+def reader_tools(page: str, href: str, claims: dict, reconciliation_href: str, lang: str,
+                 captions: dict[str, str] | None = None) -> str:
     """The embedded site's reader tools on a Quarto page: the shared script and stylesheet
-    (figure panels as tabs, each number's provenance, the language switch keeping the section)
-    and the provenance of the page's numbers as data, as the embedded template places them."""
-    from arena.render.html import claims_script
+    (figure panels as tabs, each number's provenance, previews of figure references, the language
+    switch keeping the section) and the data they read (the provenance of the page's numbers, the
+    captions it references), as the embedded template places them."""
+    from arena.render.html import claims_script, previews_script
 
     if "site_libs/arena/reader.js" in page:   # Quarto reruns post-render on pages it kept
         return page
     off = "../" * href.count("/")
     page = page.replace("</head>", f'<link rel="stylesheet" href="{off}site_libs/arena/reader.css">\n</head>', 1)
-    tail = claims_script(page, claims, href, reconciliation_href, lang)
+    tail = claims_script(page, claims, href, reconciliation_href, lang) + previews_script(page, captions or {})
     tail += f'\n<script src="{off}site_libs/arena/reader.js"></script>\n'
     return page.replace("</body>", tail + "</body>", 1)
 
