@@ -206,11 +206,12 @@ _FIGCAPTION = re.compile(r'<figure id="([\w-]+)"[^>]*>(?:(?!<figure\b).)*?<figca
 _XREF = re.compile(r'<a href="[^"]*#([\w-]+)" class="quarto-xref">')
 
 
-def float_captions(bodies: list[str]) -> dict[str, str]:
-    """Every numbered float's caption as plain text ("Figur 3: …"), by id, from the converted pages."""
+def float_captions(bodies, pattern: re.Pattern = _FIGCAPTION) -> dict[str, str]:
+    """Every numbered float's caption as plain text ("Figur 3: …"), by id, from the converted pages
+    (`pattern` finds (id, caption) pairs: this renderer's figures, or Quarto's in quarto_post)."""
     out = {}
     for body in bodies:
-        for fid, cap in _FIGCAPTION.findall(body):
+        for fid, cap in pattern.findall(body):
             out[fid] = " ".join(html.unescape(re.sub(r"<[^>]+>", "", cap)).split())
     return out
 

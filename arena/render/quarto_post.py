@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 
 from arena.render import config, vendor
+from arena.render.html import claims_script, float_captions, offset_of, previews_script
 
 
 def _pages(proj: config.Project) -> list[str]:
@@ -53,27 +54,18 @@ def main() -> int:
     vendor.install_assets(out_dir, root / ".arena-cache", vega=True, layout=False)
     vendor.write_root_index(out_dir.parent)
     name = config.WORDS[other]["language_name"]
-    for i, href in enumerate(mine):
-        page = out_dir / href
-        if not page.exists():
-            continue
-        target = theirs[i] if i < len(theirs) else "index.html"
-        link = "../" * href.count("/") + f"../{other}/{target}"
-        text = page.read_text(encoding="utf-8")
-        if 'class="arena-lang-switch"' in text:
-            continue
-        text = text.replace("</head>", f'<link rel="alternate" hreflang="{other}" href="{link}">\n</head>', 1)
-        switch = (f'<a class="arena-lang-switch" href="{link}" hreflang="{other}" lang="{other}" '
-                  f'data-arena-switch>{name}</a>')   # placed by quarto-header.html
-        text = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + switch, text, count=1)
-        page.write_text(text, encoding="utf-8")
     refs, claims, home = write_products(root, out_dir, profile, proj)
     reconciliation = refs.get("sec-bilag-afstemning", {}).get("page", "")
     quarto_home = _source_title(root / "index.qmd")
+    # One pass of page fixes; the previews need every page's captions with the book's numbers first.
     texts = {href: (out_dir / href).read_text(encoding="utf-8") for href in mine if (out_dir / href).exists()}
     fixed = {href: appendix_references(renumber(text, refs), refs, proj.words["apx"]) for href, text in texts.items()}
-    captions = quarto_captions(fixed.values())   # the book's numbers, for the references' previews
-    for href, text in fixed.items():
+    captions = float_captions(fixed.values(), _QUARTO_CAPTION)
+    for i, href in enumerate(mine):
+        if href not in fixed:
+            continue
+        target = theirs[i] if i < len(theirs) else "index.html"
+        text = language_switch(fixed[href], offset_of(href) + f"../{other}/{target}", other, name)
         text = home_title(reader_tools(text, href, claims, reconciliation, profile, captions), quarto_home, home)
         if text != texts[href]:
             (out_dir / href).write_text(text, encoding="utf-8")
@@ -84,6 +76,16 @@ def main() -> int:
             entry["crumbs"] = [home if c == quarto_home else c for c in entry.get("crumbs") or []]
         search.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
     return 0
+
+
+def language_switch(page: str, link: str, other: str, name: str) -> str:
+    """A link to the same page in the other language, and `<link rel="alternate" hreflang>`."""
+    if 'class="arena-lang-switch"' in page:   # Quarto reruns post-render on pages it kept
+        return page
+    page = page.replace("</head>", f'<link rel="alternate" hreflang="{other}" href="{link}">\n</head>', 1)
+    switch = (f'<a class="arena-lang-switch" href="{link}" hreflang="{other}" lang="{other}" '
+              f'data-arena-switch>{name}</a>')   # placed by quarto-header.html
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + switch, page, count=1)
 
 
 # Quarto names the home page in the sidebar, the breadcrumbs, the previous/next links and the
@@ -105,17 +107,8 @@ def home_title(page: str, quarto_title: str, title: str) -> str:
 
 
 # A float's caption as Quarto writes it: <figcaption … id="fig-04-caption-<uuid>">Figur&nbsp;4: …
+# (html.float_captions reads it from here as from the embedded page's <figure id>.)
 _QUARTO_CAPTION = re.compile(r'<figcaption\b[^>]*\bid="([a-z]+-[\w-]+?)-caption-[0-9a-f-]+"[^>]*>(.*?)</figcaption>', re.S)
-
-
-def quarto_captions(pages) -> dict[str, str]:
-    """Every numbered float's caption as plain text ("Figur 4: …"), by id, from Quarto's pages
-    (after `renumber`): what a reference's preview shows, as `html.float_captions` on the embedded site."""
-    out = {}
-    for page in pages:
-        for fid, cap in _QUARTO_CAPTION.findall(page):
-            out[fid] = " ".join(html.unescape(re.sub(r"<[^>]+>", "", cap)).split())
-    return out
 
 
 def reader_tools(page: str, href: str, claims: dict, reconciliation_href: str, lang: str,
@@ -124,11 +117,9 @@ def reader_tools(page: str, href: str, claims: dict, reconciliation_href: str, l
     (figure panels as tabs, each number's provenance, previews of figure references, the language
     switch keeping the section) and the data they read (the provenance of the page's numbers, the
     captions it references), as the embedded template places them."""
-    from arena.render.html import claims_script, previews_script
-
     if "site_libs/arena/reader.js" in page:   # Quarto reruns post-render on pages it kept
         return page
-    off = "../" * href.count("/")
+    off = offset_of(href)
     page = page.replace("</head>", f'<link rel="stylesheet" href="{off}site_libs/arena/reader.css">\n</head>', 1)
     tail = claims_script(page, claims, href, reconciliation_href, lang) + previews_script(page, captions or {})
     tail += f'\n<script src="{off}site_libs/arena/reader.js"></script>\n'
